@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/app"
+	"github.com/fedid/fedid/internal/keys"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `fedid: a self-hosted AWS Cognito Identity (identity pools)
+
+Usage:
+  fedid serve [flags]                 run the server (fedid serve -h for flags)
+  fedid keys create --account ID      create and store an access key, print it
+  fedid signing-keys rotate           retire the current token signing key now
+  fedid version                       print the version
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stderr)
+	case "keys":
+		if len(args) < 2 || args[1] != "create" {
+			return errors.New("usage: fedid keys create --account ID [--db PATH]")
+		}
+		return keysCreate(ctx, args[2:], stdout, stderr)
+	case "signing-keys":
+		if len(args) < 2 || args[1] != "rotate" {
+			return errors.New("usage: fedid signing-keys rotate [--db PATH] [--region REGION]")
+		}
+		return signingKeysRotate(ctx, args[2:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "fedid", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+// env returns the environment variable or a default.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) (time.Duration, error) {
+	v := env(name, "")
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return d, nil
+}
+
+// commonFlags are the store flags every subcommand shares.
+type commonFlags struct {
+	db     string
+	region string
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.db, "db", env("FEDID_DB", "fedid.db"), "SQLite file, or a postgres:// URL (env FEDID_DB)")
+	fs.StringVar(&c.region, "region", env("FEDID_REGION", "us-east-1"), "region of the deployment (env FEDID_REGION)")
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fedid serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c commonFlags
+	c.register(fs)
+	addr := fs.String("addr", env("FEDID_ADDR", "127.0.0.1:9600"), "listen address (env FEDID_ADDR)")
+	issuer := fs.String("issuer", env("FEDID_ISSUER", ""), "token issuer URL (env FEDID_ISSUER; default http://<addr>)")
+	ttlDef, err := envDuration("FEDID_OPENID_TOKEN_TTL", 600*time.Second)
+	if err != nil {
+		return err
+	}
+	rotDef, err := envDuration("FEDID_KEY_ROTATION", keys.DefaultRotationPeriod)
+	if err != nil {
+		return err
+	}
+	ttl := fs.Duration("openid-token-ttl", ttlDef, "lifetime of GetOpenIdToken tokens (env FEDID_OPENID_TOKEN_TTL)")
+	rotation := fs.Duration("key-rotation", rotDef, "signing key rotation period (env FEDID_KEY_ROTATION)")
+	logLevel := fs.String("log-level", env("FEDID_LOG_LEVEL", "info"), "debug, info, warn or error (env FEDID_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("serve: --log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	return app.Serve(ctx, app.Config{
+		Addr:            *addr,
+		DB:              c.db,
+		Region:          c.region,
+		Issuer:          *issuer,
+		AccessKeyID:     os.Getenv("FEDID_ACCESS_KEY_ID"),
+		SecretAccessKey: os.Getenv("FEDID_SECRET_ACCESS_KEY"),
+		AccountID:       env("FEDID_ACCOUNT_ID", fedid.DefaultAccountID),
+		OpenIDTokenTTL:  *ttl,
+		KeyRotation:     *rotation,
+		Logger:          log,
+	})
+}
+
+func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fedid keys create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c commonFlags
+	c.register(fs)
+	account := fs.String("account", "", "12-digit account ID the key belongs to (required)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *account == "" {
+		return errors.New("keys create: --account is required")
+	}
+	k, err := app.NewAccessKey(*account, time.Now())
+	if err != nil {
+		return fmt.Errorf("keys create: %w", err)
+	}
+	st, err := app.OpenStore(ctx, c.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.PutAccessKey(ctx, k); err != nil {
+		return fmt.Errorf("keys create: %w", err)
+	}
+	fmt.Fprintf(stdout, "AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\nFEDID_ACCOUNT_ID=%s\n", k.ID, k.Secret, k.Account)
+	return nil
+}
+
+func signingKeysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fedid signing-keys rotate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c commonFlags
+	c.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	st, err := app.OpenStore(ctx, c.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	km := keys.NewManager(st, fedid.SystemClock{}, keys.Options{Region: c.region})
+	if err := km.Init(ctx); err != nil {
+		return fmt.Errorf("signing-keys rotate: %w", err)
+	}
+	if err := km.Rotate(ctx, true); err != nil {
+		return fmt.Errorf("signing-keys rotate: %w", err)
+	}
+	fmt.Fprintf(stdout, "current signing key: %s\n", strings.TrimSpace(km.CurrentKID()))
+	return nil
+}

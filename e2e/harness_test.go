@@ -1,0 +1,211 @@
+// Package e2e drives a real fedid server, started in-process on
+// 127.0.0.1:0 with a temporary SQLite database, with the real
+// aws-sdk-go-v2 cognitoidentity client and raw SigV4-signed requests.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	ci "github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+	"github.com/aws/smithy-go"
+
+	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/app"
+)
+
+// Second account's key, seeded into the database before start.
+const (
+	otherKeyID   = "AKIAOTHERACCOUNT0001"
+	otherSecret  = "other-secret-other-secret-other-secret-0"
+	otherAccount = "111111111111"
+)
+
+type server struct {
+	URL    string
+	DB     string
+	cancel context.CancelFunc
+	done   chan error
+}
+
+type startOpts struct {
+	db    string
+	clock fedid.Clock
+}
+
+// start runs fedid with the loopback test key and a second account's key.
+func start(tb testing.TB, o startOpts) *server {
+	tb.Helper()
+	if o.db == "" {
+		o.db = filepath.Join(tb.TempDir(), "fedid.db")
+	}
+	ctx := context.Background()
+	st, err := app.OpenStore(ctx, o.db)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := st.PutAccessKey(ctx, fedid.AccessKey{ID: otherKeyID, Secret: otherSecret, Account: otherAccount, Created: time.Now()}); err != nil {
+		tb.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	ready := make(chan string, 1)
+	s := &server{DB: o.db, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		s.done <- app.Serve(sctx, app.Config{
+			Addr:            "127.0.0.1:0",
+			DB:              o.db,
+			AccessKeyID:     "test",
+			SecretAccessKey: "test",
+			Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Clock:           o.clock,
+			Ready:           func(addr string) { ready <- addr },
+		})
+	}()
+	select {
+	case addr := <-ready:
+		s.URL = "http://" + addr
+	case err := <-s.done:
+		tb.Fatalf("server did not start: %v", err)
+	case <-time.After(20 * time.Second):
+		tb.Fatal("server did not start in 20s")
+	}
+	tb.Cleanup(s.stop)
+	return s
+}
+
+// stop shuts the server down and waits for it; safe to call twice.
+func (s *server) stop() {
+	s.cancel()
+	if s.done != nil {
+		if err := <-s.done; err != nil {
+			panic("fedid did not stop cleanly: " + err.Error())
+		}
+		s.done = nil
+	}
+}
+
+func (s *server) client(keyID, secret, region string) *ci.Client {
+	return ci.New(ci.Options{
+		Region:           region,
+		BaseEndpoint:     aws.String(s.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
+		RetryMaxAttempts: 1,
+	})
+}
+
+// testClient is the loopback default account's client.
+func (s *server) testClient() *ci.Client { return s.client("test", "test", "us-east-1") }
+
+// apiErr asserts err is an API error with the given code and returns its
+// message.
+func apiErr(tb testing.TB, err error, code string) string {
+	tb.Helper()
+	if err == nil {
+		tb.Fatalf("want %s, got success", code)
+	}
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		tb.Fatalf("want API error %s, got %v", code, err)
+	}
+	if ae.ErrorCode() != code {
+		tb.Fatalf("want %s, got %s: %s", code, ae.ErrorCode(), ae.ErrorMessage())
+	}
+	return ae.ErrorMessage()
+}
+
+// rawResp is a decoded API response.
+type rawResp struct {
+	Status  int
+	Header  http.Header
+	Body    []byte
+	Type    string
+	Message string
+}
+
+// raw sends body to operation op, signed with the SDK's own SigV4 signer
+// as keyID/secret at time at (zero: now), or unsigned when keyID is "".
+func (s *server) raw(tb testing.TB, op, body, keyID, secret string, at time.Time) rawResp {
+	tb.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/", strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityService."+op)
+	if keyID != "" {
+		if at.IsZero() {
+			at = time.Now()
+		}
+		sum := sha256.Sum256([]byte(body))
+		err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret},
+			req, hex.EncodeToString(sum[:]), "cognito-identity", "us-east-1", at)
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return do(tb, req)
+}
+
+func do(tb testing.TB, req *http.Request) rawResp {
+	tb.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	r := rawResp{Status: res.StatusCode, Header: res.Header, Body: b}
+	if res.StatusCode != 200 {
+		var e struct {
+			Type    string `json:"__type"`
+			Message string `json:"message"`
+		}
+		_ = json.Unmarshal(b, &e)
+		r.Type, r.Message = e.Type, e.Message
+	}
+	return r
+}
+
+// signed sends a request signed with the test key now.
+func (s *server) signed(tb testing.TB, op, body string) rawResp {
+	tb.Helper()
+	return s.raw(tb, op, body, "test", "test", time.Time{})
+}
+
+func mustJSON(tb testing.TB, v any) string {
+	tb.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}
+
+// fixedClock is a settable clock.
+type fixedClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fixedClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fixedClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+var _ = bytes.NewReader

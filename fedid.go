@@ -1,0 +1,199 @@
+// Package fedid is the domain of fedid, a self-hosted implementation of AWS
+// Cognito Identity (identity pools, API 2014-06-30): identity pools,
+// identities and their logins, access keys, signing keys, the Store contract
+// that every storage backend implements, and the one Error type.
+//
+// It imports nothing of the project; adapters live under internal/ and
+// cmd/fedid wires them together.
+package fedid
+
+import (
+	"time"
+)
+
+// DefaultAccountID is the account of the built-in loopback test key.
+const DefaultAccountID = "000000000000"
+
+// Partition is the ARN partition of every resource fedid names.
+const Partition = "aws"
+
+// CognitoProvider is one Cognito user pool an identity pool trusts.
+type CognitoProvider struct {
+	ProviderName         string `json:"ProviderName,omitempty"`
+	ClientID             string `json:"ClientId,omitempty"`
+	ServerSideTokenCheck bool   `json:"ServerSideTokenCheck"`
+}
+
+// Pool is an identity pool with everything stored about it. Configuration
+// members that later operations add (roles, role mappings, principal tag
+// maps) live here too, so one optimistic write covers the whole pool.
+type Pool struct {
+	ID      string
+	Account string
+	Region  string
+	Name    string
+
+	AllowUnauthenticated bool
+	// AllowClassicFlow is tri-state: nil means never set, which does not
+	// block the basic flow; only an explicit false does.
+	AllowClassicFlow          *bool
+	SupportedLoginProviders   map[string]string
+	DeveloperProviderName     string
+	OpenIDConnectProviderARNs []string
+	CognitoIdentityProviders  []CognitoProvider
+	SAMLProviderARNs          []string
+	Tags                      map[string]string
+
+	// Roles maps "authenticated" / "unauthenticated" to a role ARN.
+	Roles map[string]string
+	// Extra holds configuration added by later operations as raw JSON
+	// documents keyed by name (role mappings, principal tag maps). The store
+	// persists it opaquely.
+	Extra map[string][]byte
+
+	CreatedAt time.Time
+	// Version increases by one on every write; UpdatePool stores only when
+	// the stored version is Version-1.
+	Version int64
+}
+
+// ARN returns the pool's ARN:
+// arn:aws:cognito-identity:<region>:<account>:identitypool/<pool id>.
+func (p *Pool) ARN() string {
+	return PoolARN(p.Region, p.Account, p.ID)
+}
+
+// PoolARN formats an identity pool ARN.
+func PoolARN(region, account, poolID string) string {
+	return "arn:" + Partition + ":cognito-identity:" + region + ":" + account + ":identitypool/" + poolID
+}
+
+// Login is one login linked to an identity: a public provider's user, or a
+// developer user identifier of the pool's developer provider.
+type Login struct {
+	// Provider is the provider name (the Logins map key), or the pool's
+	// developer provider name when Developer is set.
+	Provider string
+	// Key is the provider's user key (the token's sub, a user ID, a SAML
+	// NameID) or the developer user identifier.
+	Key       string
+	Developer bool
+	LinkedAt  time.Time
+}
+
+// Identity is one identity of a pool with its logins.
+type Identity struct {
+	ID     string
+	PoolID string
+	// Authenticated is set once a login was ever linked. An authenticated
+	// identity without logins is inaccessible.
+	Authenticated bool
+	// Disabled is set when the identity was merged into another one.
+	Disabled   bool
+	CreatedAt  time.Time
+	ModifiedAt time.Time
+	// Logins in the order they were linked.
+	Logins []Login
+}
+
+// State is the token-relevant state of an identity.
+type State uint8
+
+// Identity states (spec 3.2).
+const (
+	StateUnauthenticated State = iota
+	StateAuthenticated
+	StateDisabled
+	StateInaccessible
+)
+
+// State derives the identity's state from its flags and logins.
+func (id *Identity) State() State {
+	switch {
+	case id.Disabled:
+		return StateDisabled
+	case !id.Authenticated:
+		return StateUnauthenticated
+	case len(id.Logins) == 0:
+		return StateInaccessible
+	default:
+		return StateAuthenticated
+	}
+}
+
+// AccessKey is a developer credential; its account owns every resource it
+// creates.
+type AccessKey struct {
+	ID      string
+	Secret  string
+	Account string
+	Created time.Time
+}
+
+// String keeps the secret out of logs and error messages.
+func (k AccessKey) String() string { return "AccessKey{" + k.ID + " account " + k.Account + "}" }
+
+// Caller is the authenticated principal of a signed request.
+type Caller struct {
+	AccessKeyID string
+	Account     string
+	// Region is the region of the request's SigV4 credential scope.
+	Region string
+}
+
+// SigningKey is one RSA key that signs OpenID tokens.
+type SigningKey struct {
+	// ID is the JWS kid, "<region>-<n>".
+	ID  string
+	Seq int64
+	// PrivateKey is the PKCS#8 DER encoding of the RSA private key. Secret:
+	// never logged.
+	PrivateKey []byte
+	CreatedAt  time.Time
+	// ActiveAt is when the key may start signing (keys can be published
+	// before use).
+	ActiveAt time.Time
+	// RetiredAt is when a newer key took over signing; zero while current.
+	RetiredAt time.Time
+	// ExpiresAt is when the key leaves the JWKS: RetiredAt plus the longest
+	// token lifetime. Zero while current.
+	ExpiresAt time.Time
+}
+
+// String keeps the private key out of logs and error messages.
+func (k SigningKey) String() string { return "SigningKey{" + k.ID + "}" }
+
+// Clock tells the time; tests inject a fixed one.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns the current time.
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Claims are the claims of an OpenID token fedid issues (spec 5.2).
+type Claims struct {
+	Subject  string // the identity ID
+	Audience string // the identity pool ID
+	AMR      []string
+	// PrincipalTags become {"principal_tags": {k: [v]}} under the
+	// https://aws.amazon.com/tags claim; omitted when empty.
+	PrincipalTags map[string]string
+	Issuer        string
+	PoolARN       string
+	IssuedAt      time.Time
+	ExpiresAt     time.Time
+}
+
+// TokenSigner mints and checks fedid's own OpenID tokens.
+type TokenSigner interface {
+	// Mint signs the claims as a compact RS512 JWS.
+	Mint(c *Claims) (string, error)
+	// Verify checks the token's form and signature against the published
+	// keys and returns its claims; the caller checks issuer, audience,
+	// subject and expiry.
+	Verify(token string) (*Claims, error)
+}

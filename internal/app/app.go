@@ -1,0 +1,278 @@
+// Package app wires fedid together: it opens the store, registers access
+// keys, starts the signing-key manager and serves HTTP until its context
+// ends. cmd/fedid parses flags into a Config; end-to-end tests call Serve
+// directly on 127.0.0.1:0.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/identity"
+	"github.com/fedid/fedid/internal/keys"
+	"github.com/fedid/fedid/internal/oidc"
+	"github.com/fedid/fedid/internal/server"
+	"github.com/fedid/fedid/internal/sigv4"
+	"github.com/fedid/fedid/internal/store/sqlite"
+)
+
+// Config is everything `fedid serve` can be told.
+type Config struct {
+	Addr   string
+	DB     string
+	Region string
+	// Issuer defaults to http://<addr> once the listener is bound.
+	Issuer string
+
+	AccessKeyID     string
+	SecretAccessKey string
+	AccountID       string
+
+	OpenIDTokenTTL time.Duration
+	KeyRotation    time.Duration
+
+	Logger *slog.Logger
+	Clock  fedid.Clock
+	// Ready, when set, is called with the bound address once the server
+	// accepts connections.
+	Ready func(addr string)
+}
+
+// TestKeyID and TestSecret are the loopback default credentials, what
+// LocalStack users already type.
+const (
+	TestKeyID  = "test"
+	TestSecret = "test"
+)
+
+// OpenStore opens the store a --db value names: a SQLite file, or a
+// PostgreSQL URL.
+func OpenStore(ctx context.Context, db string) (fedid.Store, error) {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return nil, errors.New("open store: PostgreSQL is not supported by this version yet; use a SQLite file path")
+	}
+	st, err := sqlite.Open(ctx, db)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return st, nil
+}
+
+// IsLoopback reports whether a listen address only accepts local
+// connections.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Serve runs fedid until ctx ends, then shuts down gracefully: in-flight
+// requests finish and the store closes cleanly.
+func Serve(ctx context.Context, cfg Config) error {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = fedid.SystemClock{}
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = fedid.DefaultAccountID
+	}
+	if err := checkAccount(cfg.AccountID); err != nil {
+		return err
+	}
+	if (cfg.AccessKeyID == "") != (cfg.SecretAccessKey == "") {
+		return errors.New("FEDID_ACCESS_KEY_ID and FEDID_SECRET_ACCESS_KEY must be set together")
+	}
+	loopback := IsLoopback(cfg.Addr)
+
+	st, err := OpenStore(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("close store", "err", err)
+		}
+	}()
+
+	testKey := false
+	if cfg.AccessKeyID != "" {
+		if err := st.PutAccessKey(ctx, fedid.AccessKey{
+			ID: cfg.AccessKeyID, Secret: cfg.SecretAccessKey, Account: cfg.AccountID, Created: cfg.Clock.Now(),
+		}); err != nil {
+			return fmt.Errorf("register access key: %w", err)
+		}
+		log.Info("access key registered", "access_key_id", cfg.AccessKeyID, "account", cfg.AccountID)
+	} else {
+		n, err := st.CountAccessKeys(ctx)
+		if err != nil {
+			return fmt.Errorf("count access keys: %w", err)
+		}
+		switch {
+		case n > 0:
+		case loopback:
+			testKey = true
+			log.Warn("no access key configured: accepting the test credentials test/test for account " +
+				fedid.DefaultAccountID + " because the address is loopback; set FEDID_ACCESS_KEY_ID and FEDID_SECRET_ACCESS_KEY for anything else")
+		default:
+			return fmt.Errorf("refusing to listen on %s without an access key: set FEDID_ACCESS_KEY_ID, FEDID_SECRET_ACCESS_KEY (and FEDID_ACCOUNT_ID), or create one with `fedid keys create --account ID`, or listen on a loopback address", cfg.Addr)
+		}
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	addr := ln.Addr().String()
+	if cfg.Issuer == "" {
+		cfg.Issuer = "http://" + addr
+	}
+	cfg.Issuer = strings.TrimSuffix(cfg.Issuer, "/")
+
+	km := keys.NewManager(st, cfg.Clock, keys.Options{Region: cfg.Region, RotationPeriod: cfg.KeyRotation})
+	if err := km.Init(ctx); err != nil {
+		ln.Close()
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+	go km.Run(bg)
+
+	svc := identity.New(st, tokenSigner{km, cfg.Clock}, cfg.Clock, identity.Config{
+		Issuer: cfg.Issuer, OpenIDTokenTTL: cfg.OpenIDTokenTTL,
+	})
+	lookup := func(ctx context.Context, id string) (string, string, error) {
+		if testKey && id == TestKeyID {
+			return TestSecret, fedid.DefaultAccountID, nil
+		}
+		k, err := st.GetAccessKey(ctx, id)
+		if err != nil {
+			return "", "", err
+		}
+		return k.Secret, k.Account, nil
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	h := server.New(server.Config{
+		Service:  svc,
+		Verifier: sigv4.NewVerifier("cognito-identity", lookup, cfg.Clock),
+		OIDC:     oidc.NewHandler(cfg.Issuer, km),
+		Health: func(ctx context.Context) error {
+			_, err := st.GetAccessKey(ctx, "\x00health")
+			if errors.Is(err, fedid.ErrNotFound) {
+				return nil
+			}
+			return err
+		},
+		Logger:   log,
+		Registry: reg,
+	})
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("fedid serving", "addr", addr, "issuer", cfg.Issuer, "region", cfg.Region,
+		"db", cfg.DB, "signer", keys.Backend())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if cfg.Ready != nil {
+		cfg.Ready(addr)
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	stopBG()
+	return nil
+}
+
+func checkAccount(a string) error {
+	if len(a) != 12 || strings.Trim(a, "0123456789") != "" {
+		return fmt.Errorf("account ID %q must be 12 digits", a)
+	}
+	return nil
+}
+
+// tokenSigner adapts the key manager to fedid.TokenSigner.
+type tokenSigner struct {
+	m     *keys.Manager
+	clock fedid.Clock
+}
+
+func (t tokenSigner) Mint(c *fedid.Claims) (string, error) {
+	return t.m.Mint(keys.Claims{
+		Subject: c.Subject, Audience: c.Audience, AMR: c.AMR, PrincipalTags: c.PrincipalTags,
+		Issuer: c.Issuer, PoolARN: c.PoolARN, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt,
+	})
+}
+
+func (t tokenSigner) Verify(token string) (*fedid.Claims, error) {
+	c, err := t.m.Verify(token, t.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	return &fedid.Claims{
+		Subject: c.Subject, Audience: c.Audience, AMR: c.AMR, PrincipalTags: c.PrincipalTags,
+		Issuer: c.Issuer, PoolARN: c.PoolARN, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt,
+	}, nil
+}
+
+// NewAccessKey generates an access key for an account: a 20-character ID
+// starting with AKIA and a 40-character secret, as AWS shapes them.
+func NewAccessKey(account string, now time.Time) (fedid.AccessKey, error) {
+	if err := checkAccount(account); err != nil {
+		return fedid.AccessKey{}, err
+	}
+	const idChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	const secretChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	return fedid.AccessKey{
+		ID:      "AKIA" + randomString(16, idChars),
+		Secret:  randomString(40, secretChars),
+		Account: account,
+		Created: now,
+	}, nil
+}
+
+func randomString(n int, alphabet string) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}

@@ -1,0 +1,272 @@
+// Package awsjson implements the server side of the AWS JSON 1.1 protocol
+// (awsJson1_1) as the Cognito Identity service speaks it: X-Amz-Target
+// routing, request decoding, epoch-second timestamps, and the single table
+// from fedid.Kind to the exception name and HTTP status the SDKs parse.
+package awsjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fedid/fedid"
+)
+
+// ContentType is the request and response media type of AWS JSON 1.1.
+const ContentType = "application/x-amz-json-1.1"
+
+// TargetPrefix is the X-Amz-Target prefix of the cognito-identity service.
+const TargetPrefix = "AWSCognitoIdentityService."
+
+// MaxBodyBytes bounds a request body. The largest legal request is a Logins
+// map of 10 tokens of 50,000 characters each (plus an UnlinkIdentity's
+// LoginsToRemove), so 1 MiB leaves room without inviting abuse.
+const MaxBodyBytes = 1 << 20
+
+// Exception is the wire form of a Kind.
+type Exception struct {
+	Type   string
+	Status int
+}
+
+// exceptions is the one table from domain error kind to wire error (spec
+// section 1.4). Client errors are 400 even where the Smithy model says
+// otherwise, as the real service sends them.
+var exceptions = map[fedid.Kind]Exception{
+	fedid.KindInternal:                         {"InternalErrorException", http.StatusInternalServerError},
+	fedid.KindInvalidParameter:                 {"InvalidParameterException", http.StatusBadRequest},
+	fedid.KindResourceNotFound:                 {"ResourceNotFoundException", http.StatusBadRequest},
+	fedid.KindNotAuthorized:                    {"NotAuthorizedException", http.StatusBadRequest},
+	fedid.KindResourceConflict:                 {"ResourceConflictException", http.StatusBadRequest},
+	fedid.KindTooManyRequests:                  {"TooManyRequestsException", http.StatusBadRequest},
+	fedid.KindLimitExceeded:                    {"LimitExceededException", http.StatusBadRequest},
+	fedid.KindDeveloperUserAlreadyRegistered:   {"DeveloperUserAlreadyRegisteredException", http.StatusBadRequest},
+	fedid.KindInvalidIdentityPoolConfiguration: {"InvalidIdentityPoolConfigurationException", http.StatusBadRequest},
+	fedid.KindExternalService:                  {"ExternalServiceException", http.StatusBadRequest},
+	fedid.KindConcurrentModification:           {"ConcurrentModificationException", http.StatusBadRequest},
+	fedid.KindValidation:                       {"ValidationException", http.StatusBadRequest},
+	fedid.KindSerialization:                    {"SerializationException", http.StatusBadRequest},
+	fedid.KindUnknownOperation:                 {"UnknownOperationException", http.StatusBadRequest},
+	fedid.KindRequestTooLarge:                  {"RequestEntityTooLargeException", http.StatusRequestEntityTooLarge},
+	// 501 is neither retried by botocore nor by the Go SDK, so a client
+	// learns at once that the operation is missing.
+	fedid.KindNotImplemented:             {"NotImplementedException", http.StatusNotImplemented},
+	fedid.KindMissingAuthenticationToken: {"MissingAuthenticationTokenException", http.StatusBadRequest},
+	fedid.KindIncompleteSignature:        {"IncompleteSignatureException", http.StatusBadRequest},
+	fedid.KindInvalidSignature:           {"InvalidSignatureException", http.StatusBadRequest},
+	fedid.KindUnrecognizedClient:         {"UnrecognizedClientException", http.StatusBadRequest},
+	fedid.KindAccessDenied:               {"AccessDeniedException", http.StatusBadRequest},
+}
+
+// ExceptionFor returns the wire exception of a kind; unknown kinds are
+// internal errors.
+func ExceptionFor(k fedid.Kind) Exception {
+	if e, ok := exceptions[k]; ok {
+		return e
+	}
+	return exceptions[fedid.KindInternal]
+}
+
+// InternalMessage is what the client sees of an unexpected failure.
+const InternalMessage = "An internal error occurred."
+
+// WriteError writes err as an AWS JSON 1.1 error response and returns the
+// exception it sent. The caller has already set x-amzn-RequestId.
+func WriteError(w http.ResponseWriter, err error) Exception {
+	kind := fedid.ErrorKind(err)
+	ex := ExceptionFor(kind)
+	msg := fedid.ErrorMessage(err)
+	if kind == fedid.KindInternal || msg == "" {
+		msg = InternalMessage
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}{ex.Type, msg})
+	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	h := w.Header()
+	h.Set("Content-Type", ContentType)
+	// Set directly to keep the real service's spelling on the wire; clients
+	// read header names case-insensitively.
+	h["x-amzn-ErrorType"] = []string{ex.Type + ":"}
+	h["x-amzn-ErrorMessage"] = []string{headerSafe(msg)}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(ex.Status)
+	_, _ = w.Write(body)
+	return ex
+}
+
+// headerSafe replaces control characters, which are illegal in a header
+// value, by spaces and drops non-ASCII bytes' meaning by keeping them as is
+// only when printable.
+func headerSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		if r > 0x7e {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// WriteJSON writes a 200 response with v as its body.
+func WriteJSON(w http.ResponseWriter, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("awsjson: encode response: %w", err)
+	}
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	h := w.Header()
+	h.Set("Content-Type", ContentType)
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(b)
+	return err
+}
+
+// Operation returns the operation named by the request's X-Amz-Target
+// header, without checking that it exists.
+func Operation(r *http.Request) (string, error) {
+	t := r.Header.Get("X-Amz-Target")
+	if t == "" {
+		return "", fedid.Errorf(fedid.KindUnknownOperation, "Missing X-Amz-Target header.")
+	}
+	op, ok := strings.CutPrefix(t, TargetPrefix)
+	if !ok || op == "" {
+		return "", fedid.Errorf(fedid.KindUnknownOperation, "Unknown operation %s.", quoteTarget(t))
+	}
+	return op, nil
+}
+
+// UnknownOperation is the error for a target naming no operation.
+func UnknownOperation(op string) error {
+	return fedid.Errorf(fedid.KindUnknownOperation, "Unknown operation %s.", quoteTarget(TargetPrefix+op))
+}
+
+func quoteTarget(t string) string {
+	if len(t) > 128 {
+		t = t[:128] + "..."
+	}
+	return strconv.Quote(t)
+}
+
+// CheckContentType accepts the protocol's media type, application/json and
+// no content type at all (spec 1.1: lenient, since some hand-written clients
+// send application/json). Anything else is not an AWS JSON request.
+func CheckContentType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	if mt == ContentType || mt == "application/json" {
+		return nil
+	}
+	return fedid.Errorf(fedid.KindUnknownOperation,
+		"Unsupported Content-Type %s: this endpoint speaks AWS JSON 1.1 (%s).", quoteTarget(ct), ContentType)
+}
+
+// ReadBody reads the whole request body, at most MaxBodyBytes.
+func ReadBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength > MaxBodyBytes {
+		return nil, tooLarge()
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return nil, fedid.Errorf(fedid.KindSerialization, "Could not read the request body.")
+	}
+	if len(b) > MaxBodyBytes {
+		return nil, tooLarge()
+	}
+	return b, nil
+}
+
+func tooLarge() error {
+	return fedid.Errorf(fedid.KindRequestTooLarge, "Request body is larger than %d bytes.", MaxBodyBytes)
+}
+
+// Decode parses a request body into v. An empty body is {}. A body that is
+// not a JSON object, or a member of the wrong JSON type, is a
+// SerializationException; unknown members are ignored so newer SDKs keep
+// working.
+func Decode(body []byte, v any) error {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil
+	}
+	if body[0] != '{' {
+		return fedid.Errorf(fedid.KindSerialization, "Request body must be a JSON object.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return fedid.Errorf(fedid.KindSerialization,
+				"Unexpected JSON %s for member %s of type %s.", te.Value, te.Field, jsonTypeName(te.Type.String()))
+		}
+		return fedid.Errorf(fedid.KindSerialization, "Request body is not valid JSON.")
+	}
+	if dec.More() {
+		return fedid.Errorf(fedid.KindSerialization, "Request body must be a single JSON object.")
+	}
+	return nil
+}
+
+func jsonTypeName(goType string) string {
+	t := strings.TrimLeft(goType, "*")
+	switch {
+	case t == "string":
+		return "string"
+	case t == "bool":
+		return "boolean"
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"), strings.HasPrefix(t, "float"):
+		return "number"
+	case strings.HasPrefix(t, "map["):
+		return "map"
+	case strings.HasPrefix(t, "[]"):
+		return "list"
+	default:
+		return "structure"
+	}
+}
+
+// Time is a timestamp that marshals as JSON epoch seconds with millisecond
+// precision, the protocol's timestamp format.
+type Time time.Time
+
+// MarshalJSON writes seconds since the Unix epoch.
+func (t Time) MarshalJSON() ([]byte, error) {
+	tt := time.Time(t)
+	ms := tt.UnixMilli()
+	if ms%1000 == 0 {
+		return strconv.AppendInt(nil, ms/1000, 10), nil
+	}
+	return strconv.AppendFloat(nil, float64(ms)/1000, 'f', 3, 64), nil
+}
+
+// UnmarshalJSON reads seconds since the Unix epoch (used by tests and
+// clients of fedid's own types).
+func (t *Time) UnmarshalJSON(b []byte) error {
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return fmt.Errorf("awsjson: timestamp %s: %w", b, err)
+	}
+	sec, frac := math.Modf(f)
+	*t = Time(time.Unix(int64(sec), int64(math.Round(frac*1e3))*1e6).UTC())
+	return nil
+}

@@ -1,0 +1,153 @@
+// Package identity holds the business rules of every cognito-identity
+// operation: validation against the service model, pools, identities,
+// linking, merging and token claims, over a fedid.Store.
+package identity
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/awsjson"
+)
+
+// Quotas and defaults of the service (spec 3.6).
+const (
+	MaxPoolsPerAccount      = 1000
+	MaxTagsPerPool          = 50
+	MaxCognitoProviders     = 50
+	MaxLoginsPerIdentity    = 20
+	DefaultDeveloperTTL     = 900 * time.Second
+	DefaultOpenIDTokenTTL   = 600 * time.Second
+	MaxDeveloperTokenTTLSec = 86400
+)
+
+// Config configures a Service.
+type Config struct {
+	// Issuer is the iss claim of minted tokens.
+	Issuer string
+	// OpenIDTokenTTL is the lifetime of GetOpenIdToken tokens (default 600 s).
+	OpenIDTokenTTL time.Duration
+	// MaxPools is the per-account, per-region pool quota (default 1000).
+	MaxPools int
+}
+
+// Service implements the operations.
+type Service struct {
+	store  fedid.Store
+	signer fedid.TokenSigner
+	clock  fedid.Clock
+	cfg    Config
+	logins LoginVerifier
+}
+
+// New returns a Service over a store and a token signer.
+func New(store fedid.Store, signer fedid.TokenSigner, clock fedid.Clock, cfg Config) *Service {
+	if cfg.OpenIDTokenTTL <= 0 {
+		cfg.OpenIDTokenTTL = DefaultOpenIDTokenTTL
+	}
+	if cfg.MaxPools <= 0 {
+		cfg.MaxPools = MaxPoolsPerAccount
+	}
+	if clock == nil {
+		clock = fedid.SystemClock{}
+	}
+	return &Service{store: store, signer: signer, clock: clock, cfg: cfg, logins: noPublicLogins{}}
+}
+
+// SetLoginVerifier installs the checker of public provider login tokens.
+func (s *Service) SetLoginVerifier(v LoginVerifier) { s.logins = v }
+
+func (s *Service) now() time.Time { return s.clock.Now().UTC() }
+
+// errPoolNotFound is the observed wording for a missing pool.
+func errPoolNotFound(id string) error {
+	return fedid.Errorf(fedid.KindResourceNotFound, "IdentityPool '%s' not found.", id)
+}
+
+func errIdentityNotFound(id string) error {
+	return fedid.Errorf(fedid.KindResourceNotFound, "Identity '%s' not found.", id)
+}
+
+// regionOf returns the region prefix of a pool or identity ID.
+func regionOf(id string) string {
+	r, _, _ := strings.Cut(id, ":")
+	return r
+}
+
+// callerPool reads a pool the caller may see: its own account and the
+// region it signed for. Anything else looks exactly like a missing pool.
+func callerPool(ctx context.Context, r fedid.Reader, c fedid.Caller, id string) (*fedid.Pool, error) {
+	if regionOf(id) != c.Region {
+		return nil, errPoolNotFound(id)
+	}
+	p, err := r.GetPool(ctx, id)
+	if errors.Is(err, fedid.ErrNotFound) {
+		return nil, errPoolNotFound(id)
+	}
+	if err != nil {
+		return nil, fedid.Internal("get pool", err)
+	}
+	if p.Account != c.Account {
+		return nil, errPoolNotFound(id)
+	}
+	return p, nil
+}
+
+// storeErr turns an unexpected store error into an internal error, keeping
+// domain errors as they are.
+func storeErr(op string, err error) error {
+	var fe *fedid.Error
+	if errors.As(err, &fe) {
+		return err
+	}
+	return fedid.Internal(op, err)
+}
+
+// Pagination tokens are opaque to clients: a version tag, the scope they
+// belong to (account+region, or pool) and the keyset position.
+const tokenVersion = "v1"
+
+func encodeCursor(scope string, c fedid.Cursor) string {
+	raw := tokenVersion + "\n" + scope + "\n" + strconv.FormatInt(c.CreatedAt.UnixNano(), 10) + "\n" + c.ID
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+func errBadToken() error {
+	return fedid.Errorf(fedid.KindInvalidParameter, "Invalid pagination token.")
+}
+
+// decodeCursor parses a token made by encodeCursor for the same scope.
+func decodeCursor(scope string, tok *string) (fedid.Cursor, error) {
+	if tok == nil {
+		return fedid.Cursor{}, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(*tok)
+	if err != nil {
+		return fedid.Cursor{}, errBadToken()
+	}
+	parts := strings.Split(string(raw), "\n")
+	if len(parts) != 4 || parts[0] != tokenVersion || parts[1] != scope || parts[3] == "" {
+		return fedid.Cursor{}, errBadToken()
+	}
+	ns, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil {
+		return fedid.Cursor{}, errBadToken()
+	}
+	return fedid.Cursor{CreatedAt: time.Unix(0, ns).UTC(), ID: parts[3]}, nil
+}
+
+// maxResults returns the page size of an optional MaxResults (already
+// range-checked), defaulting to 60.
+func maxResults(v *int64) int {
+	if v == nil {
+		return 60
+	}
+	return int(*v)
+}
+
+func awsjsonTime(t time.Time) awsjson.Time { return awsjson.Time(t) }

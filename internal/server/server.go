@@ -1,0 +1,195 @@
+// Package server assembles fedid's http.Handler: the AWS JSON 1.1 API on
+// POST /, CORS, SigV4 for the signed operations, the OIDC documents, health
+// and metrics.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/awsjson"
+	"github.com/fedid/fedid/internal/identity"
+)
+
+// Verifier authenticates a signed request (internal/sigv4).
+type Verifier interface {
+	Verify(ctx context.Context, r *http.Request, body []byte) (fedid.Caller, error)
+}
+
+// Config is what the server is assembled from.
+type Config struct {
+	Service  *identity.Service
+	Verifier Verifier
+	// OIDC serves the discovery document and the JWKS.
+	OIDC http.Handler
+	// Health reports whether the server can serve (the store answers).
+	Health   func(ctx context.Context) error
+	Logger   *slog.Logger
+	Registry *prometheus.Registry
+}
+
+// Server is fedid's HTTP handler.
+type Server struct {
+	cfg      Config
+	ops      map[string]operation
+	mux      *http.ServeMux
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// New assembles the handler.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	s := &Server{cfg: cfg, ops: operations(cfg.Service)}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "fedid_requests_total",
+		Help: "API requests by operation and outcome (OK or the exception name).",
+	}, []string{"operation", "code"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "fedid_request_duration_seconds",
+		Help:    "API request latency by operation.",
+		Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"operation"})
+	cfg.Registry.MustRegister(s.requests, s.latency)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", s.api)
+	if cfg.OIDC != nil {
+		mux.Handle("/.well-known/", cfg.OIDC)
+	}
+	mux.HandleFunc("/healthz", s.healthz)
+	mux.Handle("/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
+	s.mux = mux
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+// corsExposed are the response headers browsers may read (spec 1.3).
+const corsExposed = "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date"
+
+func (s *Server) api(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	reqID := uuid.NewString()
+	h["x-amzn-RequestId"] = []string{reqID}
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Expose-Headers", corsExposed)
+	if r.URL.Path != "/" {
+		http.NotFound(w, r)
+		return
+	}
+	switch r.Method {
+	case http.MethodOptions:
+		s.preflight(w, r)
+		return
+	case http.MethodPost:
+	default:
+		h.Set("Allow", "POST, OPTIONS")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	start := time.Now()
+	name, out, err := s.call(r)
+	if err != nil {
+		ex := awsjson.WriteError(w, err)
+		s.record(name, ex.Type, start)
+		s.logError(r.Context(), reqID, name, ex, err)
+		return
+	}
+	if werr := awsjson.WriteJSON(w, out); werr != nil {
+		s.cfg.Logger.Warn("write response", "request_id", reqID, "operation", name, "err", werr)
+	}
+	s.record(name, "OK", start)
+}
+
+// call decodes, authenticates and runs one API request.
+func (s *Server) call(r *http.Request) (string, any, error) {
+	name, err := awsjson.Operation(r)
+	if err != nil {
+		return "", nil, err
+	}
+	op, ok := s.ops[name]
+	if !ok {
+		return "", nil, awsjson.UnknownOperation(name)
+	}
+	if err := awsjson.CheckContentType(r); err != nil {
+		return name, nil, err
+	}
+	body, err := awsjson.ReadBody(r)
+	if err != nil {
+		return name, nil, err
+	}
+	var caller fedid.Caller
+	if op.signed {
+		if caller, err = s.cfg.Verifier.Verify(r.Context(), r, body); err != nil {
+			return name, nil, err
+		}
+	}
+	if op.run == nil {
+		return name, nil, fedid.Errorf(fedid.KindNotImplemented,
+			"%s is not implemented by this version of fedid yet.", name)
+	}
+	out, err := op.run(r.Context(), caller, body)
+	return name, out, err
+}
+
+func (s *Server) record(op, code string, start time.Time) {
+	if op == "" {
+		op = "unknown"
+	}
+	s.requests.WithLabelValues(op, code).Inc()
+	s.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
+}
+
+// logError logs a failed request. Internal causes are logged in full (they
+// never carry secrets: store and signer errors name no key material);
+// client errors at debug level.
+func (s *Server) logError(ctx context.Context, reqID, op string, ex awsjson.Exception, err error) {
+	if ex.Status >= 500 && ex.Status != http.StatusNotImplemented {
+		s.cfg.Logger.ErrorContext(ctx, "request failed", "request_id", reqID, "operation", op, "error_type", ex.Type, "err", err)
+		return
+	}
+	s.cfg.Logger.DebugContext(ctx, "request refused", "request_id", reqID, "operation", op, "error_type", ex.Type, "err", err)
+}
+
+// preflight answers a CORS preflight (spec 1.3).
+func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+		h.Set("Access-Control-Allow-Headers", req)
+	}
+	h.Set("Access-Control-Max-Age", strconv.Itoa(int((24 * time.Hour).Seconds())))
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Health != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.cfg.Health(ctx); err != nil {
+			s.cfg.Logger.Warn("health check failed", "err", err)
+			http.Error(w, "unhealthy\n", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
