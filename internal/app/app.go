@@ -151,7 +151,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	}
 	cfg.Issuer = strings.TrimSuffix(cfg.Issuer, "/")
 
-	km := keys.NewManager(st, cfg.Clock, keys.Options{Region: cfg.Region, RotationPeriod: cfg.KeyRotation})
+	km := keys.NewManager(st, cfg.Clock, keys.Options{Region: cfg.Region, RotationPeriod: cfg.KeyRotation, Logger: log})
 	if err := km.Init(ctx); err != nil {
 		ln.Close()
 		return fmt.Errorf("signing keys: %w", err)
@@ -160,7 +160,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	defer stopBG()
 	go km.Run(bg)
 
-	svc := identity.New(st, tokenSigner{km, cfg.Clock}, cfg.Clock, identity.Config{
+	svc := identity.New(st, km, cfg.Clock, identity.Config{
 		Issuer: cfg.Issuer, OpenIDTokenTTL: cfg.OpenIDTokenTTL,
 	})
 	lookup := func(ctx context.Context, id string) (string, string, error) {
@@ -224,30 +224,6 @@ func checkAccount(a string) error {
 		return fmt.Errorf("account ID %q must be 12 digits", a)
 	}
 	return nil
-}
-
-// tokenSigner adapts the key manager to fedid.TokenSigner.
-type tokenSigner struct {
-	m     *keys.Manager
-	clock fedid.Clock
-}
-
-func (t tokenSigner) Mint(c *fedid.Claims) (string, error) {
-	return t.m.Mint(keys.Claims{
-		Subject: c.Subject, Audience: c.Audience, AMR: c.AMR, PrincipalTags: c.PrincipalTags,
-		Issuer: c.Issuer, PoolARN: c.PoolARN, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt,
-	})
-}
-
-func (t tokenSigner) Verify(token string) (*fedid.Claims, error) {
-	c, err := t.m.Verify(token, t.clock.Now())
-	if err != nil {
-		return nil, err
-	}
-	return &fedid.Claims{
-		Subject: c.Subject, Audience: c.Audience, AMR: c.AMR, PrincipalTags: c.PrincipalTags,
-		Issuer: c.Issuer, PoolARN: c.PoolARN, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt,
-	}, nil
 }
 
 // NewAccessKey generates an access key for an account: a 20-character ID

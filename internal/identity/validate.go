@@ -161,10 +161,10 @@ func (c *checks) intRange(path string, v *int64, min, max int64) {
 		return
 	}
 	if *v < min {
-		c.add(strconv.FormatInt(*v, 10), path, "Member must have value greater than or equal to "+strconv.FormatInt(min, 10))
+		c.add("'"+strconv.FormatInt(*v, 10)+"'", path, "Member must have value greater than or equal to "+strconv.FormatInt(min, 10))
 	}
 	if *v > max {
-		c.add(strconv.FormatInt(*v, 10), path, "Member must have value less than or equal to "+strconv.FormatInt(max, 10))
+		c.add("'"+strconv.FormatInt(*v, 10)+"'", path, "Member must have value less than or equal to "+strconv.FormatInt(max, 10))
 	}
 }
 

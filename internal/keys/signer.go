@@ -1,0 +1,94 @@
+package keys
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/microsoft/go-crypto-openssl/bbig"
+	"github.com/microsoft/go-crypto-openssl/openssl"
+	"github.com/microsoft/go-crypto-openssl/osslsetup"
+)
+
+// signer makes an RS512 signature (RSASSA-PKCS1-v1_5 over a SHA-512
+// digest) with one private key. Implementations are safe for concurrent use
+// and take no lock: signing scales on every core.
+type signer interface {
+	sign(digest []byte) ([]byte, error)
+}
+
+// goSigner signs with Go's crypto/rsa.
+type goSigner struct{ key *rsa.PrivateKey }
+
+func (s goSigner) sign(digest []byte) ([]byte, error) {
+	return rsa.SignPKCS1v15(nil, s.key, crypto.SHA512, digest)
+}
+
+// osslSigner signs through the system's libcrypto.
+type osslSigner struct{ key *openssl.PrivateKeyRSA }
+
+func (s osslSigner) sign(digest []byte) ([]byte, error) {
+	return openssl.SignRSAPKCS1v15(s.key, crypto.SHA512, digest)
+}
+
+// libcrypto names tried in order.
+var libcryptoNames = []string{"libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.so"}
+
+var (
+	backendOnce sync.Once
+	useOpenSSL  bool
+	backendName string
+)
+
+// initBackend loads libcrypto once. FEDID_SIGNER=go forces crypto/rsa.
+func initBackend() {
+	backendOnce.Do(func() {
+		backendName = "crypto/rsa"
+		if os.Getenv("FEDID_SIGNER") == "go" {
+			return
+		}
+		for _, name := range libcryptoNames {
+			if osslsetup.Init(name) == nil {
+				useOpenSSL = true
+				backendName = osslsetup.VersionText()
+				return
+			}
+		}
+	})
+}
+
+// Backend names the RS512 implementation in use: the OpenSSL version text,
+// or "crypto/rsa" when libcrypto could not be loaded or FEDID_SIGNER=go.
+func Backend() string {
+	initBackend()
+	return backendName
+}
+
+// newSigner converts a key once into the fastest available signer.
+func newSigner(key *rsa.PrivateKey, forceGo bool) (signer, error) {
+	initBackend()
+	if !useOpenSSL || forceGo {
+		return goSigner{key}, nil
+	}
+	key.Precompute()
+	p := key.Primes
+	if len(p) != 2 {
+		return goSigner{key}, nil
+	}
+	k, err := openssl.NewPrivateKeyRSA(
+		bbig.Enc(key.N), bbig.Enc(bigInt(key.E)), bbig.Enc(key.D),
+		bbig.Enc(p[0]), bbig.Enc(p[1]),
+		bbig.Enc(key.Precomputed.Dp), bbig.Enc(key.Precomputed.Dq), bbig.Enc(key.Precomputed.Qinv))
+	if err != nil {
+		return nil, fmt.Errorf("keys: load key into OpenSSL: %w", err)
+	}
+	return osslSigner{k}, nil
+}
+
+// generateKey makes a new RSA key of the given size.
+func generateKey(bits int) (*rsa.PrivateKey, error) {
+	return rsa.GenerateKey(rand.Reader, bits)
+}

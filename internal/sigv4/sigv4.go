@@ -1,0 +1,437 @@
+// Package sigv4 verifies AWS Signature Version 4 on incoming requests
+// (the Authorization header form), as AWS services do: the canonical
+// request is rebuilt from what arrived, the payload hash is computed from
+// the body, the signature is compared in constant time, and the request
+// time may differ from the server's by at most 15 minutes.
+package sigv4
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fedid/fedid"
+)
+
+// Algorithm is the only signing algorithm accepted.
+const Algorithm = "AWS4-HMAC-SHA256"
+
+// MaxSkew is the largest accepted difference between the request time and
+// the server's clock.
+const MaxSkew = 15 * time.Minute
+
+const (
+	amzDateFormat = "20060102T150405Z"
+	scopeDateLen  = 8
+	terminator    = "aws4_request"
+)
+
+// SecretLookup returns the secret and account of an access key ID, or an
+// error wrapping fedid.ErrNotFound when the key is unknown.
+type SecretLookup func(ctx context.Context, accessKeyID string) (secret, account string, err error)
+
+// Verifier checks SigV4 signatures for one service.
+type Verifier struct {
+	service string
+	lookup  SecretLookup
+	clock   fedid.Clock
+
+	mu   sync.RWMutex
+	keys map[string]derivedKey
+}
+
+// derivedKey caches a signing key; the secret it came from is kept to
+// notice a changed secret.
+type derivedKey struct {
+	secret string
+	key    []byte
+}
+
+// maxCachedKeys bounds the derived-key cache; past it the cache starts
+// over (keys are derived per access key, day and region, so a working set
+// is small).
+const maxCachedKeys = 4096
+
+// NewVerifier returns a verifier for the service's signing name.
+func NewVerifier(service string, lookup SecretLookup, clock fedid.Clock) *Verifier {
+	if clock == nil {
+		clock = fedid.SystemClock{}
+	}
+	return &Verifier{service: service, lookup: lookup, clock: clock, keys: map[string]derivedKey{}}
+}
+
+// Authorization is a parsed Authorization header.
+type Authorization struct {
+	AccessKeyID   string
+	Date          string // YYYYMMDD of the scope
+	Region        string
+	Service       string
+	Terminator    string
+	SignedHeaders []string
+	Signature     string
+}
+
+// Scope is the credential scope "<date>/<region>/<service>/aws4_request".
+func (a *Authorization) Scope() string {
+	return a.Date + "/" + a.Region + "/" + a.Service + "/" + a.Terminator
+}
+
+func incomplete(format string, args ...any) error {
+	return fedid.Errorf(fedid.KindIncompleteSignature, format, args...)
+}
+
+func invalid(format string, args ...any) error {
+	return fedid.Errorf(fedid.KindInvalidSignature, format, args...)
+}
+
+// ParseAuthorization parses the value of an Authorization header of the
+// form "AWS4-HMAC-SHA256 Credential=<id>/<date>/<region>/<service>/aws4_request,
+// SignedHeaders=<h1;h2>, Signature=<hex>".
+func ParseAuthorization(h string) (*Authorization, error) {
+	alg, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
+	if alg != Algorithm {
+		return nil, incomplete("Authorization header requires the %s algorithm.", Algorithm)
+	}
+	var cred, signed, sig string
+	var haveCred, haveSigned, haveSig bool
+	for _, part := range strings.Split(rest, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Credential":
+			cred, haveCred = v, true
+		case "SignedHeaders":
+			signed, haveSigned = v, true
+		case "Signature":
+			sig, haveSig = v, true
+		}
+	}
+	var missing []string
+	if !haveCred {
+		missing = append(missing, "Authorization header requires 'Credential' parameter.")
+	}
+	if !haveSig {
+		missing = append(missing, "Authorization header requires 'Signature' parameter.")
+	}
+	if !haveSigned {
+		missing = append(missing, "Authorization header requires 'SignedHeaders' parameter.")
+	}
+	if len(missing) > 0 {
+		return nil, incomplete("%s", strings.Join(missing, " "))
+	}
+	parts := strings.Split(cred, "/")
+	if len(parts) != 5 || parts[0] == "" {
+		return nil, incomplete("Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '%s'", redactCred(cred))
+	}
+	a := &Authorization{
+		AccessKeyID: parts[0], Date: parts[1], Region: parts[2], Service: parts[3], Terminator: parts[4],
+		Signature: sig,
+	}
+	if signed == "" {
+		return nil, incomplete("Authorization header requires 'SignedHeaders' parameter.")
+	}
+	a.SignedHeaders = strings.Split(signed, ";")
+	for _, name := range a.SignedHeaders {
+		if name == "" || name != strings.ToLower(name) {
+			return nil, incomplete("SignedHeaders must be lowercase header names separated by ';'.")
+		}
+	}
+	if len(sig) != 64 || !isHex(sig) {
+		return nil, incomplete("Signature must be 64 lowercase hexadecimal characters.")
+	}
+	return a, nil
+}
+
+func redactCred(c string) string {
+	if len(c) > 256 {
+		return c[:256] + "..."
+	}
+	return c
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Verify checks r's signature against body (the whole request body, which
+// the caller has already read) and returns the caller.
+func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (fedid.Caller, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		if r.URL.Query().Get("X-Amz-Algorithm") != "" {
+			return fedid.Caller{}, incomplete("Query-string (presigned) authentication is not supported; sign the Authorization header.")
+		}
+		return fedid.Caller{}, fedid.Errorf(fedid.KindMissingAuthenticationToken, "Request is missing Authentication Token")
+	}
+	a, err := ParseAuthorization(h)
+	if err != nil {
+		return fedid.Caller{}, err
+	}
+	if a.Terminator != terminator {
+		return fedid.Caller{}, incomplete("Credential should be scoped with a valid terminator: 'aws4_request', not '%s'.", a.Terminator)
+	}
+	if a.Service != v.service {
+		return fedid.Caller{}, invalid("Credential should be scoped to correct service: '%s'. ", v.service)
+	}
+	if a.Region == "" {
+		return fedid.Caller{}, incomplete("Credential should be scoped to a valid region, not ''. ")
+	}
+	if !hasHost(a.SignedHeaders) {
+		return fedid.Caller{}, incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+	}
+	amzDate, t, err := requestTime(r)
+	if err != nil {
+		return fedid.Caller{}, err
+	}
+	now := v.clock.Now().UTC()
+	if t.Before(now.Add(-MaxSkew)) {
+		return fedid.Caller{}, invalid("Signature expired: %s is now earlier than %s (%s - 15 min.)",
+			amzDate, now.Add(-MaxSkew).Format(amzDateFormat), now.Format(amzDateFormat))
+	}
+	if t.After(now.Add(MaxSkew)) {
+		return fedid.Caller{}, invalid("Signature not yet current: %s is still later than %s (%s + 15 min.)",
+			amzDate, now.Add(MaxSkew).Format(amzDateFormat), now.Format(amzDateFormat))
+	}
+	if a.Date != amzDate[:scopeDateLen] {
+		return fedid.Caller{}, invalid("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.",
+			a.Date, amzDate[:scopeDateLen], amzDate)
+	}
+	sum := sha256.Sum256(body)
+	payloadHash := hex.EncodeToString(sum[:])
+	if ch := r.Header.Get("X-Amz-Content-Sha256"); ch != "" && ch != "UNSIGNED-PAYLOAD" && ch != payloadHash {
+		return fedid.Caller{}, invalid("The provided 'x-amz-content-sha256' header does not match what was computed.")
+	}
+	secret, account, err := v.lookup(ctx, a.AccessKeyID)
+	if errors.Is(err, fedid.ErrNotFound) {
+		return fedid.Caller{}, fedid.Errorf(fedid.KindUnrecognizedClient, "The security token included in the request is invalid.")
+	}
+	if err != nil {
+		return fedid.Caller{}, fedid.Internal("look up access key", err)
+	}
+	sts := StringToSign(amzDate, a.Scope(), CanonicalRequest(r, a.SignedHeaders, payloadHash))
+	want := hmacSHA256(v.signingKey(a, secret), []byte(sts))
+	got, err := hex.DecodeString(a.Signature)
+	if err != nil || subtle.ConstantTimeCompare(want, got) != 1 {
+		return fedid.Caller{}, invalid("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
+	}
+	return fedid.Caller{AccessKeyID: a.AccessKeyID, Account: account, Region: a.Region}, nil
+}
+
+func hasHost(signed []string) bool {
+	for _, h := range signed {
+		if h == "host" || h == ":authority" {
+			return true
+		}
+	}
+	return false
+}
+
+// requestTime reads X-Amz-Date, or failing that the Date header.
+func requestTime(r *http.Request) (string, time.Time, error) {
+	if d := r.Header.Get("X-Amz-Date"); d != "" {
+		t, err := time.Parse(amzDateFormat, d)
+		if err != nil {
+			return "", time.Time{}, incomplete("Date must be in ISO-8601 'basic format'. Got '%s'. See http://en.wikipedia.org/wiki/ISO_8601", truncate(d, 64))
+		}
+		return d, t, nil
+	}
+	if d := r.Header.Get("Date"); d != "" {
+		t, err := http.ParseTime(d)
+		if err != nil {
+			return "", time.Time{}, incomplete("Date header is not a valid HTTP date: '%s'.", truncate(d, 64))
+		}
+		return t.UTC().Format(amzDateFormat), t.UTC(), nil
+	}
+	return "", time.Time{}, incomplete("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+// signingKey derives (or takes from the cache) the key for the scope.
+func (v *Verifier) signingKey(a *Authorization, secret string) []byte {
+	ck := a.AccessKeyID + "\x00" + a.Date + "\x00" + a.Region
+	v.mu.RLock()
+	dk, ok := v.keys[ck]
+	v.mu.RUnlock()
+	if ok && dk.secret == secret {
+		return dk.key
+	}
+	key := DeriveKey(secret, a.Date, a.Region, v.service)
+	v.mu.Lock()
+	if len(v.keys) >= maxCachedKeys {
+		v.keys = make(map[string]derivedKey, maxCachedKeys)
+	}
+	v.keys[ck] = derivedKey{secret: secret, key: key}
+	v.mu.Unlock()
+	return key
+}
+
+// DeriveKey computes the SigV4 signing key for a day, region and service.
+func DeriveKey(secret, date, region, service string) []byte {
+	k := hmacSHA256([]byte("AWS4"+secret), []byte(date))
+	k = hmacSHA256(k, []byte(region))
+	k = hmacSHA256(k, []byte(service))
+	return hmacSHA256(k, []byte(terminator))
+}
+
+func hmacSHA256(key, data []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(data)
+	return m.Sum(nil)
+}
+
+// StringToSign builds the string to sign from the request time, the scope
+// and the canonical request.
+func StringToSign(amzDate, scope, canonicalRequest string) string {
+	sum := sha256.Sum256([]byte(canonicalRequest))
+	return Algorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
+}
+
+// CanonicalRequest builds the canonical request of r:
+// method, canonical URI, canonical query string, canonical headers, signed
+// headers and payload hash, one per line.
+func CanonicalRequest(r *http.Request, signed []string, payloadHash string) string {
+	var b strings.Builder
+	b.WriteString(r.Method)
+	b.WriteByte('\n')
+	b.WriteString(canonicalURI(r.URL))
+	b.WriteByte('\n')
+	b.WriteString(canonicalQuery(r.URL.RawQuery))
+	b.WriteByte('\n')
+	for _, name := range signed {
+		b.WriteString(name)
+		b.WriteByte(':')
+		b.WriteString(headerValue(r, name))
+		b.WriteByte('\n')
+	}
+	b.WriteByte('\n')
+	b.WriteString(strings.Join(signed, ";"))
+	b.WriteByte('\n')
+	b.WriteString(payloadHash)
+	return b.String()
+}
+
+// canonicalURI is the path as sent, each segment URI-encoded once more
+// (non-S3 services sign the encoded path encoded again).
+func canonicalURI(u *url.URL) string {
+	p := u.EscapedPath()
+	if p == "" {
+		return "/"
+	}
+	return encode(p, false)
+}
+
+// canonicalQuery sorts the query parameters by name, then value, and
+// encodes both.
+func canonicalQuery(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	type kv struct{ k, v string }
+	var params []kv
+	for _, part := range strings.Split(raw, "&") {
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		if uk, err := url.QueryUnescape(k); err == nil {
+			k = uk
+		}
+		if uv, err := url.QueryUnescape(v); err == nil {
+			v = uv
+		}
+		params = append(params, kv{encode(k, true), encode(v, true)})
+	}
+	sort.Slice(params, func(i, j int) bool {
+		if params[i].k != params[j].k {
+			return params[i].k < params[j].k
+		}
+		return params[i].v < params[j].v
+	})
+	var b strings.Builder
+	for i, p := range params {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(p.k)
+		b.WriteByte('=')
+		b.WriteString(p.v)
+	}
+	return b.String()
+}
+
+// encode percent-encodes every byte but the unreserved characters (and '/'
+// unless encodeSlash).
+func encode(s string, encodeSlash bool) string {
+	const hexUpper = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' || (c == '/' && !encodeSlash) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexUpper[c>>4])
+		b.WriteByte(hexUpper[c&15])
+	}
+	return b.String()
+}
+
+// headerValue is the canonical value of a signed header: the values
+// trimmed, inner runs of spaces folded, joined by commas.
+func headerValue(r *http.Request, name string) string {
+	switch name {
+	case "host", ":authority":
+		return r.Host
+	case "content-length":
+		if r.Header.Get("Content-Length") == "" && r.ContentLength >= 0 {
+			return strconv.FormatInt(r.ContentLength, 10)
+		}
+	}
+	vals := r.Header.Values(name)
+	switch len(vals) {
+	case 0:
+		return ""
+	case 1:
+		return foldSpaces(vals[0])
+	}
+	folded := make([]string, len(vals))
+	for i, v := range vals {
+		folded[i] = foldSpaces(v)
+	}
+	return strings.Join(folded, ",")
+}
+
+func foldSpaces(s string) string {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, "  ") {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+

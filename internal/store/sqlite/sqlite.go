@@ -1,0 +1,435 @@
+// Package sqlite is fedid's embedded default store, on the pure-Go
+// modernc.org/sqlite driver in WAL mode.
+//
+// Writes go through one connection whose transactions begin IMMEDIATE, so
+// writers queue on SQLite's lock instead of deadlocking on a lock upgrade;
+// reads use a separate pool of connections and never wait for writers.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/fedid/fedid"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Synchronous is the synchronous pragma for the database. In WAL mode,
+// NORMAL never corrupts the database and loses nothing when the process
+// crashes; only a power loss or OS crash can lose the last transactions
+// committed before it. FULL closes that window at the cost of an fsync per
+// commit. Set it before Open.
+var Synchronous = "NORMAL"
+
+// Store is the SQLite implementation of fedid.Store.
+type Store struct {
+	w, r *sql.DB
+	q    queries
+}
+
+var _ fedid.Store = (*Store)(nil)
+
+func dsn(path string, writer bool) string {
+	v := url.Values{}
+	for _, p := range []string{
+		"journal_mode(WAL)",
+		"foreign_keys(1)",
+		"busy_timeout(10000)",
+		"synchronous(" + Synchronous + ")",
+		"mmap_size(268435456)",
+		"cache_size(-16000)",
+	} {
+		v.Add("_pragma", p)
+	}
+	if writer {
+		v.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + v.Encode()
+}
+
+// Open opens (creating if needed) the database file and applies pending
+// migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	w, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	n := 2 * runtime.GOMAXPROCS(0)
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxLifetime(0)
+	s := &Store{w: w, r: r}
+	if err := s.q.prepare(ctx, r); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// migrate applies the embedded migrations not yet recorded, each in its own
+// transaction.
+func migrate(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ns INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	sort.Strings(files)
+	var current int
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	latest := 0
+	for _, f := range files {
+		v, err := migrationVersion(f)
+		if err != nil {
+			return err
+		}
+		latest = max(latest, v)
+		if v <= current {
+			continue
+		}
+		body, err := migrations.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("sqlite: migrate: %w", err)
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("sqlite: migrate %s: %w", f, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("sqlite: migrate %s: %w", f, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_ns) VALUES (?, ?)`, v, time.Now().UnixNano()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("sqlite: migrate %s: %w", f, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("sqlite: migrate %s: %w", f, err)
+		}
+	}
+	if current > latest {
+		return fmt.Errorf("sqlite: database schema version %d is newer than this fedid knows (%d); upgrade fedid", current, latest)
+	}
+	return nil
+}
+
+func migrationVersion(name string) (int, error) {
+	base := strings.TrimPrefix(name, "migrations/")
+	num, _, _ := strings.Cut(base, "_")
+	v, err := strconv.Atoi(num)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: migration file %s has no version number", name)
+	}
+	return v, nil
+}
+
+// Close checkpoints the WAL and closes both pools.
+func (s *Store) Close() error {
+	s.q.close()
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		_, err := s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+		errs = append(errs, err, s.w.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// isConstraint reports whether err is a UNIQUE or PRIMARY KEY violation.
+func isConstraint(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return true
+	}
+	return false
+}
+
+// isBusy reports whether err is a transient lock conflict.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return true
+	}
+	return false
+}
+
+// wrap adds the operation and maps constraint violations to ErrDuplicate.
+func wrap(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("sqlite: %s: %w", op, fedid.ErrNotFound)
+	case isConstraint(err):
+		return fmt.Errorf("sqlite: %s: %w", op, fedid.ErrDuplicate)
+	default:
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+}
+
+func ns(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNS(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Update runs fn in one IMMEDIATE write transaction; busy errors are
+// retried a bounded number of times.
+func (s *Store) Update(ctx context.Context, fn func(tx fedid.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = s.update(ctx, fn)
+		if !isBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func (s *Store) update(ctx context.Context, fn func(tx fedid.Tx) error) error {
+	sqlTx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("begin", err)
+	}
+	if err := fn(&tx{q: sqlTx}); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	return wrap("commit", sqlTx.Commit())
+}
+
+// PutAccessKey stores or replaces an access key.
+func (s *Store) PutAccessKey(ctx context.Context, k fedid.AccessKey) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO access_keys (id, secret, account, created) VALUES (?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET secret = excluded.secret, account = excluded.account`,
+		k.ID, k.Secret, k.Account, ns(k.Created))
+	return wrap("put access key", err)
+}
+
+// CountAccessKeys counts the stored access keys.
+func (s *Store) CountAccessKeys(ctx context.Context) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM access_keys`).Scan(&n)
+	return n, wrap("count access keys", err)
+}
+
+// UpdateSigningKeys replaces the stored keys with what fn returns, in one
+// write transaction.
+func (s *Store) UpdateSigningKeys(ctx context.Context, fn func([]fedid.SigningKey) ([]fedid.SigningKey, error)) error {
+	return s.Update(ctx, func(t fedid.Tx) error {
+		q := t.(*tx).q
+		old, err := signingKeys(ctx, q)
+		if err != nil {
+			return err
+		}
+		next, err := fn(old)
+		if err != nil {
+			return err
+		}
+		keep := map[string]bool{}
+		for _, k := range next {
+			keep[k.ID] = true
+			_, err := q.ExecContext(ctx, `INSERT INTO signing_keys (id, seq, private_key, created_ns, active_ns, retired_ns, expires_ns)
+				VALUES (?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, private_key = excluded.private_key, created_ns = excluded.created_ns,
+				active_ns = excluded.active_ns, retired_ns = excluded.retired_ns, expires_ns = excluded.expires_ns`,
+				k.ID, k.Seq, k.PrivateKey, ns(k.CreatedAt), ns(k.ActiveAt), ns(k.RetiredAt), ns(k.ExpiresAt))
+			if err != nil {
+				return wrap("put signing key", err)
+			}
+		}
+		for _, k := range old {
+			if !keep[k.ID] {
+				if _, err := q.ExecContext(ctx, `DELETE FROM signing_keys WHERE id = ?`, k.ID); err != nil {
+					return wrap("delete signing key", err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// poolConfig is the JSON document of a pool's configuration.
+type poolConfig struct {
+	AllowUnauthenticated      bool                    `json:"allowUnauthenticated"`
+	AllowClassicFlow          *bool                   `json:"allowClassicFlow,omitempty"`
+	SupportedLoginProviders   map[string]string       `json:"supportedLoginProviders,omitempty"`
+	DeveloperProviderName     string                  `json:"developerProviderName,omitempty"`
+	OpenIDConnectProviderARNs []string                `json:"oidcProviderARNs,omitempty"`
+	CognitoIdentityProviders  []fedid.CognitoProvider `json:"cognitoIdentityProviders,omitempty"`
+	SAMLProviderARNs          []string                `json:"samlProviderARNs,omitempty"`
+	Tags                      map[string]string       `json:"tags,omitempty"`
+	Roles                     map[string]string       `json:"roles,omitempty"`
+	Extra                     map[string][]byte       `json:"extra,omitempty"`
+	// Empty records which maps and lists were stored empty rather than
+	// absent, so nil and empty round-trip exactly.
+	Empty []string `json:"empty,omitempty"`
+}
+
+func encodePool(p *fedid.Pool) (string, error) {
+	c := poolConfig{
+		AllowUnauthenticated: p.AllowUnauthenticated, AllowClassicFlow: p.AllowClassicFlow,
+		SupportedLoginProviders: p.SupportedLoginProviders, DeveloperProviderName: p.DeveloperProviderName,
+		OpenIDConnectProviderARNs: p.OpenIDConnectProviderARNs, CognitoIdentityProviders: p.CognitoIdentityProviders,
+		SAMLProviderARNs: p.SAMLProviderARNs, Tags: p.Tags, Roles: p.Roles, Extra: p.Extra,
+	}
+	empty := func(name string, isEmpty bool) {
+		if isEmpty {
+			c.Empty = append(c.Empty, name)
+		}
+	}
+	empty("supportedLoginProviders", p.SupportedLoginProviders != nil && len(p.SupportedLoginProviders) == 0)
+	empty("oidcProviderARNs", p.OpenIDConnectProviderARNs != nil && len(p.OpenIDConnectProviderARNs) == 0)
+	empty("cognitoIdentityProviders", p.CognitoIdentityProviders != nil && len(p.CognitoIdentityProviders) == 0)
+	empty("samlProviderARNs", p.SAMLProviderARNs != nil && len(p.SAMLProviderARNs) == 0)
+	empty("tags", p.Tags != nil && len(p.Tags) == 0)
+	empty("roles", p.Roles != nil && len(p.Roles) == 0)
+	empty("extra", p.Extra != nil && len(p.Extra) == 0)
+	b, err := json.Marshal(c)
+	return string(b), err
+}
+
+func decodePool(p *fedid.Pool, doc string) error {
+	var c poolConfig
+	if err := json.Unmarshal([]byte(doc), &c); err != nil {
+		return fmt.Errorf("sqlite: pool %s config: %w", p.ID, err)
+	}
+	for _, e := range c.Empty {
+		switch e {
+		case "supportedLoginProviders":
+			c.SupportedLoginProviders = map[string]string{}
+		case "oidcProviderARNs":
+			c.OpenIDConnectProviderARNs = []string{}
+		case "cognitoIdentityProviders":
+			c.CognitoIdentityProviders = []fedid.CognitoProvider{}
+		case "samlProviderARNs":
+			c.SAMLProviderARNs = []string{}
+		case "tags":
+			c.Tags = map[string]string{}
+		case "roles":
+			c.Roles = map[string]string{}
+		case "extra":
+			c.Extra = map[string][]byte{}
+		}
+	}
+	p.AllowUnauthenticated, p.AllowClassicFlow = c.AllowUnauthenticated, c.AllowClassicFlow
+	p.SupportedLoginProviders, p.DeveloperProviderName = c.SupportedLoginProviders, c.DeveloperProviderName
+	p.OpenIDConnectProviderARNs, p.CognitoIdentityProviders = c.OpenIDConnectProviderARNs, c.CognitoIdentityProviders
+	p.SAMLProviderARNs, p.Tags, p.Roles, p.Extra = c.SAMLProviderARNs, c.Tags, c.Roles, c.Extra
+	return nil
+}
+
+const poolCols = `id, account, region, name, created_ns, version, config`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanPool(row scanner) (*fedid.Pool, error) {
+	var p fedid.Pool
+	var created int64
+	var doc string
+	if err := row.Scan(&p.ID, &p.Account, &p.Region, &p.Name, &created, &p.Version, &doc); err != nil {
+		return nil, err
+	}
+	p.CreatedAt = fromNS(created)
+	return &p, decodePool(&p, doc)
+}
+
+const identityCols = `id, pool_id, authenticated, disabled, created_ns, modified_ns`
+
+func scanIdentity(row scanner) (*fedid.Identity, error) {
+	var x fedid.Identity
+	var created, modified int64
+	if err := row.Scan(&x.ID, &x.PoolID, &x.Authenticated, &x.Disabled, &created, &modified); err != nil {
+		return nil, err
+	}
+	x.CreatedAt, x.ModifiedAt = fromNS(created), fromNS(modified)
+	return &x, nil
+}
+
+func signingKeys(ctx context.Context, q querier) ([]fedid.SigningKey, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, seq, private_key, created_ns, active_ns, retired_ns, expires_ns FROM signing_keys ORDER BY seq`)
+	if err != nil {
+		return nil, wrap("signing keys", err)
+	}
+	defer rows.Close()
+	var out []fedid.SigningKey
+	for rows.Next() {
+		var k fedid.SigningKey
+		var c, a, r, e int64
+		if err := rows.Scan(&k.ID, &k.Seq, &k.PrivateKey, &c, &a, &r, &e); err != nil {
+			return nil, wrap("signing keys", err)
+		}
+		k.CreatedAt, k.ActiveAt, k.RetiredAt, k.ExpiresAt = fromNS(c), fromNS(a), fromNS(r), fromNS(e)
+		out = append(out, k)
+	}
+	return out, wrap("signing keys", rows.Err())
+}
