@@ -1,0 +1,121 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/store/storetest"
+)
+
+func open(tb testing.TB, path string) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) fedid.Store {
+		s := open(t, filepath.Join(t.TempDir(), "fedid.db"))
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+func TestRestartAndMigrations(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "fedid.db")
+	s := open(t, path)
+	var mode string
+	if err := s.r.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal mode %q %v", mode, err)
+	}
+	var fk int
+	if err := s.w.QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		t.Fatalf("foreign keys %d %v", fk, err)
+	}
+	p := &fedid.Pool{ID: "us-east-1:p", Account: "000000000000", Region: "us-east-1", Name: "durable", CreatedAt: time.Now()}
+	if err := s.Update(ctx, func(tx fedid.Tx) error { return tx.CreatePool(ctx, p) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, path)
+	defer s.Close()
+	got, err := s.GetPool(ctx, p.ID)
+	if err != nil || got.Name != "durable" {
+		t.Fatalf("after restart %+v %v", got, err)
+	}
+	var n int
+	if err := s.r.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("migrations recorded %d times %v", n, err)
+	}
+	// A schema newer than this binary knows is refused.
+	if _, err := s.w.Exec(`INSERT INTO schema_migrations (version, applied_ns) VALUES (999, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := Open(ctx, path); err == nil {
+		t.Fatal("opened a database with a newer schema")
+	}
+}
+
+func seed(b *testing.B, n int) (*Store, []string) {
+	ctx := context.Background()
+	s := open(b, filepath.Join(b.TempDir(), "bench.db"))
+	b.Cleanup(func() { s.Close() })
+	now := time.Now()
+	p := &fedid.Pool{ID: "us-east-1:p", Account: "000000000000", Region: "us-east-1", Name: "bench", CreatedAt: now}
+	ids := make([]string, n)
+	err := s.Update(ctx, func(tx fedid.Tx) error {
+		if err := tx.CreatePool(ctx, p); err != nil {
+			return err
+		}
+		for i := range n {
+			ids[i] = fmt.Sprintf("us-east-1:%08d", i)
+			x := &fedid.Identity{ID: ids[i], PoolID: p.ID, Authenticated: true, CreatedAt: now, ModifiedAt: now,
+				Logins: []fedid.Login{{Provider: "login.example", Key: fmt.Sprintf("user%d", i), Developer: true, LinkedAt: now}}}
+			if err := tx.CreateIdentity(ctx, x); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, ids
+}
+
+func BenchmarkFindLogin(b *testing.B) {
+	s, _ := seed(b, 10000)
+	ctx := context.Background()
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.FindLogin(ctx, "us-east-1:p", "login.example", fmt.Sprintf("user%d", i%10000)); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+func BenchmarkGetIdentity(b *testing.B) {
+	s, ids := seed(b, 10000)
+	ctx := context.Background()
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.GetIdentity(ctx, ids[i%len(ids)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

@@ -1,0 +1,486 @@
+// Package storetest is the conformance suite every fedid.Store backend
+// runs: the same behaviour, uniqueness rules and concurrency guarantees
+// whatever the database.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fedid/fedid"
+)
+
+// Run runs the suite; open returns a fresh, empty store for each subtest.
+func Run(t *testing.T, open func(t *testing.T) fedid.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s fedid.Store)
+	}{
+		{"AccessKeys", testAccessKeys},
+		{"PoolRoundTrip", testPoolRoundTrip},
+		{"PoolVersions", testPoolVersions},
+		{"ListPools", testListPools},
+		{"DeletePoolCascades", testDeletePoolCascades},
+		{"Identities", testIdentities},
+		{"LoginUniqueness", testLoginUniqueness},
+		{"RemoveAndMoveLogins", testRemoveAndMoveLogins},
+		{"ListIdentities", testListIdentities},
+		{"RollbackOnError", testRollback},
+		{"ConcurrentFirstLogin", testConcurrentFirstLogin},
+		{"SigningKeys", testSigningKeys},
+		{"ConcurrentSigningKeys", testConcurrentSigningKeys},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.fn(t, open(t))
+		})
+	}
+}
+
+var ctx = context.Background()
+
+// base is a fixed instant with nanoseconds, to prove times round-trip.
+var base = time.Date(2026, 11, 24, 12, 0, 0, 123456789, time.UTC)
+
+func update(tb testing.TB, s fedid.Store, fn func(tx fedid.Tx) error) {
+	tb.Helper()
+	if err := s.Update(ctx, fn); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func mkPool(tb testing.TB, s fedid.Store, id, account, region string, created time.Time) *fedid.Pool {
+	tb.Helper()
+	p := &fedid.Pool{ID: id, Account: account, Region: region, Name: "pool " + id, CreatedAt: created}
+	update(tb, s, func(tx fedid.Tx) error { return tx.CreatePool(ctx, p) })
+	return p
+}
+
+func mkIdentity(tb testing.TB, s fedid.Store, pool, id string, created time.Time, logins ...fedid.Login) *fedid.Identity {
+	tb.Helper()
+	x := &fedid.Identity{ID: id, PoolID: pool, Authenticated: len(logins) > 0, CreatedAt: created, ModifiedAt: created, Logins: logins}
+	update(tb, s, func(tx fedid.Tx) error { return tx.CreateIdentity(ctx, x) })
+	return x
+}
+
+func dev(key string, at time.Time) fedid.Login {
+	return fedid.Login{Provider: "login.example", Key: key, Developer: true, LinkedAt: at}
+}
+
+func pub(provider, key string, at time.Time) fedid.Login {
+	return fedid.Login{Provider: provider, Key: key, LinkedAt: at}
+}
+
+func testAccessKeys(t *testing.T, s fedid.Store) {
+	if _, err := s.GetAccessKey(ctx, "nope"); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("missing key: %v", err)
+	}
+	if n, err := s.CountAccessKeys(ctx); err != nil || n != 0 {
+		t.Fatalf("count %d %v", n, err)
+	}
+	k := fedid.AccessKey{ID: "AKIA1", Secret: "s1", Account: "111111111111", Created: base}
+	if err := s.PutAccessKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetAccessKey(ctx, "AKIA1")
+	if err != nil || got.Secret != "s1" || got.Account != "111111111111" || !got.Created.Equal(base) {
+		t.Fatalf("get %+v %v", got, err)
+	}
+	k.Secret, k.Account = "s2", "222222222222"
+	if err := s.PutAccessKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.GetAccessKey(ctx, "AKIA1")
+	if got.Secret != "s2" || got.Account != "222222222222" {
+		t.Fatalf("replace %+v", got)
+	}
+	if n, _ := s.CountAccessKeys(ctx); n != 1 {
+		t.Fatalf("count %d", n)
+	}
+}
+
+func testPoolRoundTrip(t *testing.T, s fedid.Store) {
+	tr, fa := true, false
+	pools := []*fedid.Pool{
+		{ID: "us-east-1:p1", Account: "111111111111", Region: "us-east-1", Name: "full", CreatedAt: base,
+			AllowUnauthenticated: true, AllowClassicFlow: &tr,
+			SupportedLoginProviders:   map[string]string{"accounts.google.com": "client"},
+			DeveloperProviderName:     "login.example",
+			OpenIDConnectProviderARNs: []string{"arn:aws:iam::111111111111:oidc-provider/a"},
+			CognitoIdentityProviders:  []fedid.CognitoProvider{{ProviderName: "cognito-idp.us-east-1.amazonaws.com/us-east-1_X", ClientID: "c", ServerSideTokenCheck: true}},
+			SAMLProviderARNs:          []string{"arn:aws:iam::111111111111:saml-provider/s"},
+			Tags:                      map[string]string{"k": "v", "empty": ""},
+			Roles:                     map[string]string{"authenticated": "arn:aws:iam::111111111111:role/a"},
+			Extra:                     map[string][]byte{"roleMappings": []byte(`{"x":1}`)}},
+		{ID: "us-east-1:p2", Account: "111111111111", Region: "us-east-1", Name: "empty", CreatedAt: base, AllowClassicFlow: &fa,
+			SupportedLoginProviders: map[string]string{}, OpenIDConnectProviderARNs: []string{}, CognitoIdentityProviders: []fedid.CognitoProvider{},
+			SAMLProviderARNs: []string{}, Tags: map[string]string{}, Roles: map[string]string{}, Extra: map[string][]byte{}},
+		{ID: "us-east-1:p3", Account: "111111111111", Region: "us-east-1", Name: "nil", CreatedAt: base},
+	}
+	for _, p := range pools {
+		update(t, s, func(tx fedid.Tx) error { return tx.CreatePool(ctx, p) })
+		if p.Version != 1 {
+			t.Fatalf("version after create %d", p.Version)
+		}
+		got, err := s.GetPool(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, p) {
+			t.Fatalf("round trip\n got %+v\nwant %+v", got, p)
+		}
+	}
+	if _, err := s.GetPool(ctx, "us-east-1:none"); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("missing pool: %v", err)
+	}
+	err := s.Update(ctx, func(tx fedid.Tx) error { return tx.CreatePool(ctx, &fedid.Pool{ID: "us-east-1:p1", CreatedAt: base}) })
+	if !errors.Is(err, fedid.ErrDuplicate) {
+		t.Fatalf("duplicate pool id: %v", err)
+	}
+}
+
+func testPoolVersions(t *testing.T, s fedid.Store) {
+	p := mkPool(t, s, "us-east-1:p", "111111111111", "us-east-1", base)
+	p.Name, p.Version = "renamed", 2
+	update(t, s, func(tx fedid.Tx) error { return tx.UpdatePool(ctx, p) })
+	got, _ := s.GetPool(ctx, p.ID)
+	if got.Name != "renamed" || got.Version != 2 {
+		t.Fatalf("after update %+v", got)
+	}
+	stale := *p
+	stale.Version = 2 // based on version 1 again
+	if err := s.Update(ctx, func(tx fedid.Tx) error { return tx.UpdatePool(ctx, &stale) }); !errors.Is(err, fedid.ErrVersion) {
+		t.Fatalf("stale update: %v", err)
+	}
+	update(t, s, func(tx fedid.Tx) error { return tx.DeletePool(ctx, p.ID) })
+	p.Version = 3
+	if err := s.Update(ctx, func(tx fedid.Tx) error { return tx.UpdatePool(ctx, p) }); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("update of deleted pool: %v", err)
+	}
+	if err := s.Update(ctx, func(tx fedid.Tx) error { return tx.DeletePool(ctx, p.ID) }); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("delete of deleted pool: %v", err)
+	}
+}
+
+func ids[T any](xs []T, id func(T) string) []string {
+	out := []string{}
+	for _, x := range xs {
+		out = append(out, id(x))
+	}
+	return out
+}
+
+func poolID(p *fedid.Pool) string { return p.ID }
+
+func testListPools(t *testing.T, s fedid.Store) {
+	// Two pools share a creation time: ID breaks the tie.
+	mkPool(t, s, "us-east-1:c", "111111111111", "us-east-1", base.Add(2))
+	mkPool(t, s, "us-east-1:b", "111111111111", "us-east-1", base.Add(1))
+	mkPool(t, s, "us-east-1:a", "111111111111", "us-east-1", base.Add(2))
+	mkPool(t, s, "us-east-1:d", "111111111111", "us-east-1", base.Add(3))
+	mkPool(t, s, "us-east-1:x", "222222222222", "us-east-1", base)
+	mkPool(t, s, "eu-west-1:y", "111111111111", "eu-west-1", base)
+	all, err := s.ListPools(ctx, "111111111111", "us-east-1", fedid.Cursor{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(ids(all, poolID)); got != "[us-east-1:b us-east-1:a us-east-1:c us-east-1:d]" {
+		t.Fatalf("order %s", got)
+	}
+	page, _ := s.ListPools(ctx, "111111111111", "us-east-1", fedid.Cursor{}, 2)
+	last := page[len(page)-1]
+	// A pool deleted and one created between pages change nothing before
+	// the cursor.
+	update(t, s, func(tx fedid.Tx) error { return tx.DeletePool(ctx, "us-east-1:b") })
+	mkPool(t, s, "us-east-1:e", "111111111111", "us-east-1", base.Add(4))
+	rest, _ := s.ListPools(ctx, "111111111111", "us-east-1", fedid.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}, 10)
+	if got := fmt.Sprint(ids(rest, poolID)); got != "[us-east-1:c us-east-1:d us-east-1:e]" {
+		t.Fatalf("second page %s", got)
+	}
+	if n, _ := s.CountPools(ctx, "111111111111", "us-east-1"); n != 4 {
+		t.Fatalf("count %d", n)
+	}
+	if n, _ := s.CountPools(ctx, "333333333333", "us-east-1"); n != 0 {
+		t.Fatalf("count of empty account %d", n)
+	}
+}
+
+func testDeletePoolCascades(t *testing.T, s fedid.Store) {
+	mkPool(t, s, "us-east-1:p", "111111111111", "us-east-1", base)
+	mkIdentity(t, s, "us-east-1:p", "us-east-1:i1", base, dev("u1", base), pub("accounts.google.com", "g1", base))
+	update(t, s, func(tx fedid.Tx) error { return tx.DeletePool(ctx, "us-east-1:p") })
+	if _, err := s.GetIdentity(ctx, "us-east-1:i1"); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("identity survived: %v", err)
+	}
+	if _, err := s.FindLogin(ctx, "us-east-1:p", "login.example", "u1"); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("login survived: %v", err)
+	}
+	// The same IDs and logins can be used again.
+	mkPool(t, s, "us-east-1:p", "111111111111", "us-east-1", base)
+	mkIdentity(t, s, "us-east-1:p", "us-east-1:i1", base, dev("u1", base))
+}
+
+func testIdentities(t *testing.T, s fedid.Store) {
+	mkPool(t, s, "us-east-1:p", "111111111111", "us-east-1", base)
+	x := mkIdentity(t, s, "us-east-1:p", "us-east-1:i1", base,
+		dev("u2", base.Add(2)), dev("u1", base.Add(1)), pub("accounts.google.com", "g", base.Add(3)))
+	got, err := s.GetIdentity(ctx, x.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PoolID != x.PoolID || !got.Authenticated || got.Disabled || !got.CreatedAt.Equal(base) {
+		t.Fatalf("identity %+v", got)
+	}
+	want := []fedid.Login{dev("u1", base.Add(1)), dev("u2", base.Add(2)), pub("accounts.google.com", "g", base.Add(3))}
+	if !reflect.DeepEqual(got.Logins, want) {
+		t.Fatalf("logins in link order\n got %+v\nwant %+v", got.Logins, want)
+	}
+	if id, err := s.FindLogin(ctx, "us-east-1:p", "login.example", "u2"); err != nil || id != x.ID {
+		t.Fatalf("find login %q %v", id, err)
+	}
+	if _, err := s.FindLogin(ctx, "us-east-1:other", "login.example", "u2"); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("login in another pool: %v", err)
+	}
+	x.Disabled, x.ModifiedAt = true, base.Add(time.Hour)
+	update(t, s, func(tx fedid.Tx) error { return tx.UpdateIdentity(ctx, x) })
+	got, _ = s.GetIdentity(ctx, x.ID)
+	if !got.Disabled || !got.ModifiedAt.Equal(base.Add(time.Hour)) || got.State() != fedid.StateDisabled {
+		t.Fatalf("after update %+v", got)
+	}
+	update(t, s, func(tx fedid.Tx) error { return tx.DeleteIdentity(ctx, x.ID) })
+	if _, err := s.GetIdentity(ctx, x.ID); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("deleted identity: %v", err)
+	}
+	if _, err := s.FindLogin(ctx, "us-east-1:p", "login.example", "u1"); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("login of deleted identity: %v", err)
+	}
+	guest := mkIdentity(t, s, "us-east-1:p", "us-east-1:g", base)
+	got, _ = s.GetIdentity(ctx, guest.ID)
+	if got.State() != fedid.StateUnauthenticated || len(got.Logins) != 0 {
+		t.Fatalf("guest %+v", got)
+	}
+}
+
+func testLoginUniqueness(t *testing.T, s fedid.Store) {
+	mkPool(t, s, "us-east-1:p", "111111111111", "us-east-1", base)
+	mkPool(t, s, "us-east-1:q", "111111111111", "us-east-1", base)
+	mkIdentity(t, s, "us-east-1:p", "us-east-1:a", base, dev("u1", base), pub("accounts.google.com", "g1", base))
+	// The same login on a second identity of the pool.
+	err := s.Update(ctx, func(tx fedid.Tx) error {
+		return tx.CreateIdentity(ctx, &fedid.Identity{ID: "us-east-1:b", PoolID: "us-east-1:p", CreatedAt: base, Logins: []fedid.Login{dev("u1", base)}})
+	})
+	if !errors.Is(err, fedid.ErrDuplicate) {
+		t.Fatalf("duplicate login via CreateIdentity: %v", err)
+	}
+	if _, err := s.GetIdentity(ctx, "us-east-1:b"); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatal("failed transaction left its identity behind")
+	}
+	mkIdentity(t, s, "us-east-1:p", "us-east-1:b", base)
+	err = s.Update(ctx, func(tx fedid.Tx) error { return tx.AddLogin(ctx, "us-east-1:p", "us-east-1:b", pub("accounts.google.com", "g1", base)) })
+	if !errors.Is(err, fedid.ErrDuplicate) {
+		t.Fatalf("duplicate login via AddLogin: %v", err)
+	}
+	// The same key in another pool is another login.
+	mkIdentity(t, s, "us-east-1:q", "us-east-1:c", base, dev("u1", base))
+	// A second user of the same public provider on one identity.
+	err = s.Update(ctx, func(tx fedid.Tx) error { return tx.AddLogin(ctx, "us-east-1:p", "us-east-1:a", pub("accounts.google.com", "g2", base)) })
+	if !errors.Is(err, fedid.ErrDuplicate) {
+		t.Fatalf("second login of one public provider: %v", err)
+	}
+	// Several developer users on one identity are fine.
+	update(t, s, func(tx fedid.Tx) error { return tx.AddLogin(ctx, "us-east-1:p", "us-east-1:a", dev("u2", base.Add(1))) })
+	got, _ := s.GetIdentity(ctx, "us-east-1:a")
+	if len(got.Logins) != 3 {
+		t.Fatalf("logins %+v", got.Logins)
+	}
+}
+
+func testRemoveAndMoveLogins(t *testing.T, s fedid.Store) {
+	mkPool(t, s, "us-east-1:p", "111111111111", "us-east-1", base)
+	mkIdentity(t, s, "us-east-1:p", "us-east-1:a", base, dev("a1", base), pub("graph.facebook.com", "f", base.Add(1)))
+	mkIdentity(t, s, "us-east-1:p", "us-east-1:b", base, dev("b1", base.Add(2)), pub("accounts.google.com", "g", base.Add(3)))
+	mkIdentity(t, s, "us-east-1:p", "us-east-1:c", base, pub("accounts.google.com", "other", base))
+	if err := s.Update(ctx, func(tx fedid.Tx) error { return tx.RemoveLogin(ctx, "us-east-1:a", "login.example", "nope") }); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("remove missing: %v", err)
+	}
+	update(t, s, func(tx fedid.Tx) error { return tx.MoveLogins(ctx, "us-east-1:b", "us-east-1:a") })
+	a, _ := s.GetIdentity(ctx, "us-east-1:a")
+	b, _ := s.GetIdentity(ctx, "us-east-1:b")
+	want := []fedid.Login{dev("a1", base), pub("graph.facebook.com", "f", base.Add(1)), dev("b1", base.Add(2)), pub("accounts.google.com", "g", base.Add(3))}
+	if !reflect.DeepEqual(a.Logins, want) || len(b.Logins) != 0 {
+		t.Fatalf("after move a=%+v b=%+v", a.Logins, b.Logins)
+	}
+	if id, _ := s.FindLogin(ctx, "us-east-1:p", "login.example", "b1"); id != "us-east-1:a" {
+		t.Fatalf("moved login found on %s", id)
+	}
+	// Moving onto an identity holding another user of a public provider
+	// breaks the one-per-provider rule.
+	if err := s.Update(ctx, func(tx fedid.Tx) error { return tx.MoveLogins(ctx, "us-east-1:c", "us-east-1:a") }); !errors.Is(err, fedid.ErrDuplicate) {
+		t.Fatalf("conflicting move: %v", err)
+	}
+	update(t, s, func(tx fedid.Tx) error { return tx.RemoveLogin(ctx, "us-east-1:a", "login.example", "b1") })
+	if _, err := s.FindLogin(ctx, "us-east-1:p", "login.example", "b1"); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("removed login: %v", err)
+	}
+}
+
+func identityID(x *fedid.Identity) string { return x.ID }
+
+func testListIdentities(t *testing.T, s fedid.Store) {
+	mkPool(t, s, "us-east-1:p", "111111111111", "us-east-1", base)
+	mkIdentity(t, s, "us-east-1:p", "us-east-1:3", base.Add(2), dev("u3", base))
+	mkIdentity(t, s, "us-east-1:p", "us-east-1:1", base, dev("u1", base))
+	mkIdentity(t, s, "us-east-1:p", "us-east-1:2", base.Add(1)) // guest
+	dis := mkIdentity(t, s, "us-east-1:p", "us-east-1:4", base.Add(3))
+	dis.Disabled = true
+	update(t, s, func(tx fedid.Tx) error { return tx.UpdateIdentity(ctx, dis) })
+	inacc := mkIdentity(t, s, "us-east-1:p", "us-east-1:5", base.Add(4), dev("u5", base))
+	update(t, s, func(tx fedid.Tx) error { return tx.RemoveLogin(ctx, inacc.ID, "login.example", "u5") })
+	all, err := s.ListIdentities(ctx, "us-east-1:p", fedid.Cursor{}, 10, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(ids(all, identityID)); got != "[us-east-1:1 us-east-1:2 us-east-1:3 us-east-1:4 us-east-1:5]" {
+		t.Fatalf("all %s", got)
+	}
+	if len(all[0].Logins) != 1 || all[0].Logins[0].Key != "u1" {
+		t.Fatalf("logins not loaded: %+v", all[0])
+	}
+	visible, _ := s.ListIdentities(ctx, "us-east-1:p", fedid.Cursor{}, 10, true)
+	if got := fmt.Sprint(ids(visible, identityID)); got != "[us-east-1:1 us-east-1:2 us-east-1:3]" {
+		t.Fatalf("hide disabled %s", got)
+	}
+	page, _ := s.ListIdentities(ctx, "us-east-1:p", fedid.Cursor{CreatedAt: all[1].CreatedAt, ID: all[1].ID}, 2, false)
+	if got := fmt.Sprint(ids(page, identityID)); got != "[us-east-1:3 us-east-1:4]" {
+		t.Fatalf("page %s", got)
+	}
+}
+
+func testRollback(t *testing.T, s fedid.Store) {
+	mkPool(t, s, "us-east-1:p", "111111111111", "us-east-1", base)
+	boom := errors.New("boom")
+	err := s.Update(ctx, func(tx fedid.Tx) error {
+		if err := tx.CreateIdentity(ctx, &fedid.Identity{ID: "us-east-1:x", PoolID: "us-east-1:p", CreatedAt: base, Logins: []fedid.Login{dev("u", base)}}); err != nil {
+			return err
+		}
+		if err := tx.CreatePool(ctx, &fedid.Pool{ID: "us-east-1:q", Account: "1", Region: "us-east-1", CreatedAt: base}); err != nil {
+			return err
+		}
+		// Reads inside the transaction see its writes.
+		if id, err := tx.FindLogin(ctx, "us-east-1:p", "login.example", "u"); err != nil || id != "us-east-1:x" {
+			return fmt.Errorf("read own write: %q %v", id, err)
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update returned %v", err)
+	}
+	if _, err := s.GetIdentity(ctx, "us-east-1:x"); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatal("rolled-back identity is visible")
+	}
+	if _, err := s.GetPool(ctx, "us-east-1:q"); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatal("rolled-back pool is visible")
+	}
+}
+
+// testConcurrentFirstLogin: many first calls for one new developer user
+// end with exactly one identity; losers see ErrDuplicate.
+func testConcurrentFirstLogin(t *testing.T, s fedid.Store) {
+	mkPool(t, s, "us-east-1:p", "111111111111", "us-east-1", base)
+	var wg sync.WaitGroup
+	errs := make([]error, 20)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.Update(ctx, func(tx fedid.Tx) error {
+				_, err := tx.FindLogin(ctx, "us-east-1:p", "login.example", "racer")
+				if err == nil {
+					return nil
+				}
+				if !errors.Is(err, fedid.ErrNotFound) {
+					return err
+				}
+				return tx.CreateIdentity(ctx, &fedid.Identity{ID: fmt.Sprintf("us-east-1:%02d", i), PoolID: "us-east-1:p",
+					Authenticated: true, CreatedAt: base, Logins: []fedid.Login{dev("racer", base)}})
+			})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, fedid.ErrDuplicate) {
+			t.Fatalf("goroutine %d: %v", i, err)
+		}
+	}
+	all, _ := s.ListIdentities(ctx, "us-east-1:p", fedid.Cursor{}, 100, false)
+	if len(all) != 1 {
+		t.Fatalf("%d identities for one developer user", len(all))
+	}
+}
+
+func testSigningKeys(t *testing.T, s fedid.Store) {
+	k1 := fedid.SigningKey{ID: "r-1", Seq: 1, PrivateKey: []byte{1, 2, 3}, CreatedAt: base, ActiveAt: base}
+	k2 := fedid.SigningKey{ID: "r-2", Seq: 2, PrivateKey: []byte{4, 5}, CreatedAt: base.Add(time.Hour), ActiveAt: base.Add(time.Hour)}
+	if err := s.UpdateSigningKeys(ctx, func(old []fedid.SigningKey) ([]fedid.SigningKey, error) {
+		if len(old) != 0 {
+			return nil, fmt.Errorf("store not empty: %v", old)
+		}
+		return []fedid.SigningKey{k1, k2}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.SigningKeys(ctx)
+	if err != nil || !reflect.DeepEqual(got, []fedid.SigningKey{k1, k2}) {
+		t.Fatalf("keys %+v %v", got, err)
+	}
+	boom := errors.New("boom")
+	if err := s.UpdateSigningKeys(ctx, func([]fedid.SigningKey) ([]fedid.SigningKey, error) { return nil, boom }); !errors.Is(err, boom) {
+		t.Fatalf("fn error: %v", err)
+	}
+	if got, _ := s.SigningKeys(ctx); len(got) != 2 {
+		t.Fatal("failed update changed the keys")
+	}
+	k1.RetiredAt, k1.ExpiresAt = base.Add(2*time.Hour), base.Add(26*time.Hour)
+	if err := s.UpdateSigningKeys(ctx, func([]fedid.SigningKey) ([]fedid.SigningKey, error) { return []fedid.SigningKey{k1}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.SigningKeys(ctx)
+	if !reflect.DeepEqual(got, []fedid.SigningKey{k1}) {
+		t.Fatalf("after replace %+v", got)
+	}
+}
+
+func testConcurrentSigningKeys(t *testing.T, s fedid.Store) {
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.UpdateSigningKeys(ctx, func(old []fedid.SigningKey) ([]fedid.SigningKey, error) {
+				var top int64
+				for _, k := range old {
+					top = max(top, k.Seq)
+				}
+				return append(old, fedid.SigningKey{ID: fmt.Sprintf("r-%d", top+1), Seq: top + 1, PrivateKey: []byte{1}, CreatedAt: base}), nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	got, _ := s.SigningKeys(ctx)
+	if len(got) != 10 {
+		t.Fatalf("%d keys", len(got))
+	}
+	for i, k := range got {
+		if k.Seq != int64(i+1) {
+			t.Fatalf("seqs %v", got)
+		}
+	}
+}
