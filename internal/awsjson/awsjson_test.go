@@ -68,8 +68,8 @@ func TestErrorGolden(t *testing.T) {
 		"validation": fedid.Errorf(fedid.KindValidation,
 			`1 validation error detected: Value 'eu-west-1_EXAMPLE' at 'identityPoolId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w-]+:[0-9a-f-]+`),
 		// The cause of an internal error is never sent.
-		"internal":          fedid.Internal("store", errors.New("disk on fire: /var/lib/secret")),
-		"unclassified":      errors.New("plain error with details"),
+		"internal":           fedid.Internal("store", errors.New("disk on fire: /var/lib/secret")),
+		"unclassified":       errors.New("plain error with details"),
 		"newline_in_message": fedid.Errorf(fedid.KindInvalidParameter, "line one\nline two \"quoted\" <tag>"),
 	}
 	for name, err := range cases {

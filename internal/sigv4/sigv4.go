@@ -434,4 +434,3 @@ func foldSpaces(s string) string {
 	}
 	return strings.Join(strings.Fields(s), " ")
 }
-

@@ -342,4 +342,3 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
-

@@ -281,14 +281,18 @@ func testLoginUniqueness(t *testing.T, s fedid.Store) {
 		t.Fatal("failed transaction left its identity behind")
 	}
 	mkIdentity(t, s, "us-east-1:p", "us-east-1:b", base)
-	err = s.Update(ctx, func(tx fedid.Tx) error { return tx.AddLogin(ctx, "us-east-1:p", "us-east-1:b", pub("accounts.google.com", "g1", base)) })
+	err = s.Update(ctx, func(tx fedid.Tx) error {
+		return tx.AddLogin(ctx, "us-east-1:p", "us-east-1:b", pub("accounts.google.com", "g1", base))
+	})
 	if !errors.Is(err, fedid.ErrDuplicate) {
 		t.Fatalf("duplicate login via AddLogin: %v", err)
 	}
 	// The same key in another pool is another login.
 	mkIdentity(t, s, "us-east-1:q", "us-east-1:c", base, dev("u1", base))
 	// A second user of the same public provider on one identity.
-	err = s.Update(ctx, func(tx fedid.Tx) error { return tx.AddLogin(ctx, "us-east-1:p", "us-east-1:a", pub("accounts.google.com", "g2", base)) })
+	err = s.Update(ctx, func(tx fedid.Tx) error {
+		return tx.AddLogin(ctx, "us-east-1:p", "us-east-1:a", pub("accounts.google.com", "g2", base))
+	})
 	if !errors.Is(err, fedid.ErrDuplicate) {
 		t.Fatalf("second login of one public provider: %v", err)
 	}
