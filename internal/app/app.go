@@ -147,7 +147,15 @@ func Serve(ctx context.Context, cfg Config) error {
 	}
 	addr := ln.Addr().String()
 	if cfg.Issuer == "" {
-		cfg.Issuer = "http://" + addr
+		// http://<addr> as configured; the bound address only when the
+		// port was chosen by the system (:0).
+		cfg.Issuer = "http://" + cfg.Addr
+		if _, port, _ := net.SplitHostPort(cfg.Addr); port == "0" || port == "" {
+			cfg.Issuer = "http://" + addr
+		}
+		if host, _, _ := net.SplitHostPort(cfg.Addr); host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified() {
+			log.Warn("the token issuer names a wildcard address that verifiers cannot reach; set --issuer (FEDID_ISSUER) to fedid's public URL", "issuer", cfg.Issuer)
+		}
 	}
 	cfg.Issuer = strings.TrimSuffix(cfg.Issuer, "/")
 
