@@ -547,3 +547,43 @@ func TestGuestTokensAndClassicFlow(t *testing.T) {
 }
 
 var _ = sort.Strings
+
+// TestHTTPSIssuerForSTS: with an https issuer, the discovery document and
+// JWKS have what AWS STS requires of an OIDC provider: the issuer exactly
+// as in the tokens, an https jwks_uri under it, RSA keys with kid, and
+// RS512 (STS accepts RS256/384/512) with integer timestamps.
+func TestHTTPSIssuerForSTS(t *testing.T) {
+	const issuer = "https://fedid.example.com"
+	s := start(t, startOpts{issuer: issuer + "/"})
+	c := s.testClient()
+	pool := aws.ToString(createPool(t, c, "sts").IdentityPoolId)
+	out, err := devToken(t, c, pool, "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, claims := verifyToken(t, s, aws.ToString(out.Token))
+	if claims["iss"] != issuer {
+		t.Fatalf("iss %v", claims["iss"])
+	}
+	res, err := http.Get(s.URL + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Issuer  string   `json:"issuer"`
+		JWKSURI string   `json:"jwks_uri"`
+		Algs    []string `json:"id_token_signing_alg_values_supported"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if doc.Issuer != issuer || doc.JWKSURI != issuer+"/.well-known/jwks_uri" || fmt.Sprint(doc.Algs) != "[RS512]" {
+		t.Fatalf("discovery %+v", doc)
+	}
+	raw := strings.Split(aws.ToString(out.Token), ".")[1]
+	pb, _ := base64.RawURLEncoding.DecodeString(raw)
+	if !strings.Contains(string(pb), `"exp":`) || strings.Contains(string(pb), `"exp":"`) || strings.Contains(string(pb), `.0,`) {
+		t.Fatalf("timestamps must be JSON integers: %s", pb)
+	}
+}

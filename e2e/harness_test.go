@@ -4,7 +4,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -44,8 +43,9 @@ type server struct {
 }
 
 type startOpts struct {
-	db    string
-	clock fedid.Clock
+	db     string
+	clock  fedid.Clock
+	issuer string
 }
 
 // start runs fedid with the loopback test key and a second account's key.
@@ -76,6 +76,7 @@ func start(tb testing.TB, o startOpts) *server {
 			SecretAccessKey: "test",
 			Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Clock:           o.clock,
+			Issuer:          o.issuer,
 			Ready:           func(addr string) { ready <- addr },
 		})
 	}()
@@ -208,4 +209,3 @@ type fixedClock struct {
 func (c *fixedClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *fixedClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
-var _ = bytes.NewReader

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fedid/fedid/internal/app"
+)
+
+func TestKeysCreate(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"keys", "create", "--account", "123456789012", "--db", db}, &out, &errb); err != nil {
+		t.Fatal(err, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "AWS_ACCESS_KEY_ID=AKIA") || len(lines[0]) != len("AWS_ACCESS_KEY_ID=")+20 ||
+		len(lines[1]) != len("AWS_SECRET_ACCESS_KEY=")+40 || lines[2] != "FEDID_ACCOUNT_ID=123456789012" {
+		t.Fatalf("output %q", out.String())
+	}
+	st, err := app.OpenStore(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	k, err := st.GetAccessKey(context.Background(), strings.TrimPrefix(lines[0], "AWS_ACCESS_KEY_ID="))
+	if err != nil || k.Account != "123456789012" || "AWS_SECRET_ACCESS_KEY="+k.Secret != lines[1] {
+		t.Fatalf("stored key %v %v", k, err)
+	}
+	for _, bad := range [][]string{{"keys", "create", "--db", db}, {"keys", "create", "--account", "12", "--db", db}, {"keys"}} {
+		if err := run(context.Background(), bad, &out, &errb); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+func TestServeRefusesNonLoopbackWithoutKey(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	t.Setenv("FEDID_ACCESS_KEY_ID", "")
+	t.Setenv("FEDID_SECRET_ACCESS_KEY", "")
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"serve", "--addr", "0.0.0.0:0", "--db", db}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "refusing to listen on 0.0.0.0:0 without an access key") {
+		t.Fatalf("got %v", err)
+	}
+	t.Setenv("FEDID_ACCOUNT_ID", "not-digits")
+	t.Setenv("FEDID_ACCESS_KEY_ID", "AKIAX")
+	t.Setenv("FEDID_SECRET_ACCESS_KEY", "s")
+	if err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, &out, &errb); err == nil ||
+		!strings.Contains(err.Error(), "12 digits") {
+		t.Fatalf("bad account: %v", err)
+	}
+}
+
+func TestCommands(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, &out, &errb); err != nil || !strings.HasPrefix(out.String(), "fedid ") {
+		t.Fatalf("version: %v %q", err, out.String())
+	}
+	if err := run(context.Background(), nil, &out, &errb); err == nil {
+		t.Fatal("no command accepted")
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, &out, &errb); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+	db := filepath.Join(t.TempDir(), "r.db")
+	out.Reset()
+	if err := run(context.Background(), []string{"signing-keys", "rotate", "--db", db}, &out, &errb); err != nil ||
+		out.String() != "current signing key: us-east-1-2\n" {
+		t.Fatalf("rotate: %v %q", err, out.String())
+	}
+}
