@@ -309,3 +309,22 @@ func TestAuthentication(t *testing.T) {
 		t.Fatalf("unsigned GetOpenIdToken: %d %s %s", r.Status, r.Type, r.Message)
 	}
 }
+
+// TestPoolQuota: 1,000 pools per account and region, then
+// LimitExceededException; other accounts and regions are unaffected.
+func TestPoolQuota(t *testing.T) {
+	s := start(t, startOpts{})
+	c := s.testClient()
+	for i := range 1000 {
+		r := s.signed(t, "CreateIdentityPool", fmt.Sprintf(`{"IdentityPoolName":"q%d","AllowUnauthenticatedIdentities":false}`, i))
+		if r.Status != 200 {
+			t.Fatalf("pool %d: %d %s %s", i, r.Status, r.Type, r.Message)
+		}
+	}
+	_, err := c.CreateIdentityPool(context.Background(), &ci.CreateIdentityPoolInput{IdentityPoolName: aws.String("one too many")})
+	if msg := apiErr(t, err, "LimitExceededException"); !strings.Contains(msg, "1000") {
+		t.Fatalf("message %q", msg)
+	}
+	createPool(t, s.client(otherKeyID, otherSecret, "us-east-1"), "other account")
+	createPool(t, s.client("test", "test", "eu-west-1"), "other region")
+}
