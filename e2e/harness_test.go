@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/app"
+	"github.com/fedid/fedid/internal/store/postgres/pgtest"
 )
 
 // Second account's key, seeded into the database before start.
@@ -46,6 +48,8 @@ type startOpts struct {
 	db     string
 	clock  fedid.Clock
 	issuer string
+	// keyReload shortens the signing-key reload interval.
+	keyReload time.Duration
 }
 
 // start runs fedid with the loopback test key and a second account's key.
@@ -53,6 +57,10 @@ func start(tb testing.TB, o startOpts) *server {
 	tb.Helper()
 	if o.db == "" {
 		o.db = filepath.Join(tb.TempDir(), "fedid.db")
+		// FEDID_E2E_BACKEND=postgres runs the whole suite on PostgreSQL.
+		if os.Getenv("FEDID_E2E_BACKEND") == "postgres" {
+			o.db = pgtest.Schema(tb)
+		}
 	}
 	ctx := context.Background()
 	st, err := app.OpenStore(ctx, o.db)
@@ -77,6 +85,7 @@ func start(tb testing.TB, o startOpts) *server {
 			Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Clock:           o.clock,
 			Issuer:          o.issuer,
+			KeyReload:       o.keyReload,
 			Ready:           func(addr string) { ready <- addr },
 		})
 	}()
@@ -208,3 +217,23 @@ type fixedClock struct {
 
 func (c *fixedClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *fixedClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+// errorCode is the API error code of err, or "".
+func errorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// schemaOf returns the search_path (the test schema) of a pgtest URL.
+func schemaOf(u string) string {
+	_, q, _ := strings.Cut(u, "?")
+	for _, kv := range strings.Split(q, "&") {
+		if k, v, _ := strings.Cut(kv, "="); k == "search_path" {
+			return v
+		}
+	}
+	return ""
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/fedid/fedid/internal/oidc"
 	"github.com/fedid/fedid/internal/server"
 	"github.com/fedid/fedid/internal/sigv4"
+	"github.com/fedid/fedid/internal/store/postgres"
 	"github.com/fedid/fedid/internal/store/sqlite"
 )
 
@@ -41,6 +42,9 @@ type Config struct {
 
 	OpenIDTokenTTL time.Duration
 	KeyRotation    time.Duration
+	// KeyReload is how often the signing keys are re-read from the store
+	// (default a minute).
+	KeyReload time.Duration
 
 	Logger *slog.Logger
 	Clock  fedid.Clock
@@ -60,7 +64,11 @@ const (
 // PostgreSQL URL.
 func OpenStore(ctx context.Context, db string) (fedid.Store, error) {
 	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
-		return nil, errors.New("open store: PostgreSQL is not supported by this version yet; use a SQLite file path")
+		st, err := postgres.Open(ctx, db)
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return st, nil
 	}
 	st, err := sqlite.Open(ctx, db)
 	if err != nil {
@@ -159,7 +167,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	}
 	cfg.Issuer = strings.TrimSuffix(cfg.Issuer, "/")
 
-	km := keys.NewManager(st, cfg.Clock, keys.Options{Region: cfg.Region, RotationPeriod: cfg.KeyRotation, Logger: log})
+	km := keys.NewManager(st, cfg.Clock, keys.Options{Region: cfg.Region, RotationPeriod: cfg.KeyRotation, ReloadEvery: cfg.KeyReload, Logger: log})
 	if err := km.Init(ctx); err != nil {
 		ln.Close()
 		return fmt.Errorf("signing keys: %w", err)
@@ -188,11 +196,10 @@ func Serve(ctx context.Context, cfg Config) error {
 		Verifier: sigv4.NewVerifier("cognito-identity", lookup, cfg.Clock),
 		OIDC:     oidc.NewHandler(cfg.Issuer, km),
 		Health: func(ctx context.Context) error {
-			_, err := st.GetAccessKey(ctx, "\x00health")
-			if errors.Is(err, fedid.ErrNotFound) {
-				return nil
+			if p, ok := st.(interface{ Ping(context.Context) error }); ok {
+				return p.Ping(ctx)
 			}
-			return err
+			return nil
 		},
 		Logger:   log,
 		Registry: reg,

@@ -37,9 +37,9 @@ const (
 	// mints (GetOpenIdTokenForDeveloperIdentity allows 86,400 s): a retired
 	// key stays published this long.
 	DefaultMaxTokenLifetime = 24 * time.Hour
-	// reloadEvery is how often Run re-reads the keys so that a rotation
-	// done by another instance is picked up.
-	reloadEvery = time.Minute
+	// DefaultReloadEvery is how often Run re-reads the keys so that a
+	// rotation done by another instance is picked up.
+	DefaultReloadEvery = time.Minute
 )
 
 // KeyStore is the part of fedid.Store the manager needs.
@@ -55,6 +55,8 @@ type Options struct {
 	RotationPeriod   time.Duration
 	MaxTokenLifetime time.Duration
 	Bits             int
+	// ReloadEvery is how often Run re-reads the stored keys.
+	ReloadEvery time.Duration
 	// ForceGo signs with crypto/rsa even when OpenSSL is available.
 	ForceGo bool
 	Logger  *slog.Logger
@@ -98,6 +100,9 @@ func NewManager(store KeyStore, clock fedid.Clock, opts Options) *Manager {
 	}
 	if opts.MaxTokenLifetime <= 0 {
 		opts.MaxTokenLifetime = DefaultMaxTokenLifetime
+	}
+	if opts.ReloadEvery <= 0 {
+		opts.ReloadEvery = DefaultReloadEvery
 	}
 	if opts.Bits == 0 {
 		opts.Bits = 2048
@@ -193,12 +198,12 @@ func (m *Manager) RotateFrom(ctx context.Context, seen int64) error {
 	return m.Reload(ctx)
 }
 
-// Run reloads the key set every minute (with jitter), so that a rotation
+// Run reloads the key set every ReloadEvery (with jitter), so that a rotation
 // by another instance is picked up, and rotates when the current key is
 // due. It returns when ctx ends.
 func (m *Manager) Run(ctx context.Context) {
 	for {
-		d := reloadEvery + time.Duration(rand.Int64N(int64(reloadEvery/4)))
+		d := m.opts.ReloadEvery + time.Duration(rand.Int64N(int64(m.opts.ReloadEvery/4)+1))
 		select {
 		case <-ctx.Done():
 			return

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/store/codec"
 )
 
 // SQL of the hot reads, prepared once on the reader pool.
@@ -275,7 +276,7 @@ func (t *tx) SigningKeys(ctx context.Context) ([]fedid.SigningKey, error) {
 }
 
 func (t *tx) CreatePool(ctx context.Context, p *fedid.Pool) error {
-	doc, err := encodePool(p)
+	doc, err := codec.EncodePool(p)
 	if err != nil {
 		return fmt.Errorf("sqlite: create pool: %w", err)
 	}
@@ -286,7 +287,7 @@ func (t *tx) CreatePool(ctx context.Context, p *fedid.Pool) error {
 }
 
 func (t *tx) UpdatePool(ctx context.Context, p *fedid.Pool) error {
-	doc, err := encodePool(p)
+	doc, err := codec.EncodePool(p)
 	if err != nil {
 		return fmt.Errorf("sqlite: update pool: %w", err)
 	}
