@@ -193,7 +193,7 @@ func TestPostgresRotationOnBoth(t *testing.T) {
 				return
 			}
 			defer st.Close()
-			m := keys.NewManager(st, fedid.SystemClock{}, keys.Options{Region: "us-east-1"})
+			m := keys.NewManager(st, fedid.SystemClock{}, keys.Options{Region: "us-east-1", PublishLead: 400 * time.Millisecond})
 			if err := m.Init(ctx); err != nil {
 				t.Error(err)
 				return

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/fedid/fedid"
@@ -180,6 +179,11 @@ func signingKeysRotate(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err := km.Rotate(ctx, true); err != nil {
 		return fmt.Errorf("signing-keys rotate: %w", err)
 	}
-	fmt.Fprintf(stdout, "current signing key: %s\n", strings.TrimSpace(km.CurrentKID()))
+	if p := km.PendingKID(); p != "" {
+		fmt.Fprintf(stdout, "new signing key %s published; it signs from %s on (running instances reload keys every minute), until then %s signs\n",
+			p, time.Now().Add(km.PublishLead()).UTC().Format(time.RFC3339), km.CurrentKID())
+		return nil
+	}
+	fmt.Fprintf(stdout, "current signing key: %s\n", km.CurrentKID())
 	return nil
 }

@@ -183,8 +183,17 @@ func TestRotation(t *testing.T) {
 		t.Fatalf("rotation before due: %v %s", err, m.CurrentKID())
 	}
 	c.Add(DefaultRotationPeriod + time.Second)
-	if err := m.Rotate(ctx, false); err != nil || m.CurrentKID() != "us-east-1-2" {
-		t.Fatalf("due rotation: %v %s", err, m.CurrentKID())
+	if err := m.Rotate(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	// The new key is published at once but signs only after the lead
+	// time, so every instance and verifier has it before its first token.
+	if m.CurrentKID() != "us-east-1-1" || m.PendingKID() != "us-east-1-2" || !strings.Contains(string(m.JWKS()), `"us-east-1-2"`) {
+		t.Fatalf("after rotation: current %s pending %s JWKS %s", m.CurrentKID(), m.PendingKID(), m.JWKS())
+	}
+	c.Add(m.opts.PublishLead)
+	if err := m.Reload(ctx); err != nil || m.CurrentKID() != "us-east-1-2" || m.PendingKID() != "" {
+		t.Fatalf("after the lead time: %v current %s pending %s", err, m.CurrentKID(), m.PendingKID())
 	}
 	fresh, _ := m.Mint(claims)
 	verifyJOSE(t, m, fresh)
@@ -246,6 +255,15 @@ func TestRacingInstances(t *testing.T) {
 		if err := m.Reload(ctx); err != nil {
 			t.Fatal(err)
 		}
+		if m.CurrentKID() != "us-east-1-1" || !strings.Contains(string(m.JWKS()), `"us-east-1-2"`) {
+			t.Fatalf("before the lead time: signs with %s, JWKS %s", m.CurrentKID(), m.JWKS())
+		}
+	}
+	c.Add(ms[0].opts.PublishLead)
+	for _, m := range ms {
+		if err := m.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
 		if m.CurrentKID() != "us-east-1-2" {
 			t.Fatalf("instance signs with %s", m.CurrentKID())
 		}
@@ -253,6 +271,26 @@ func TestRacingInstances(t *testing.T) {
 	tok, _ := ms[1].Mint(claims)
 	if _, err := ms[3].Verify(tok); err != nil {
 		t.Fatalf("one instance's token fails on another: %v", err)
+	}
+}
+
+// TestVerifyReloadsUnknownKid: a token signed with a key another instance
+// created is verified after one reload.
+func TestVerifyReloadsUnknownKid(t *testing.T) {
+	st := &memStore{}
+	c := &clock{t: t0}
+	a := newManager(t, st, c, false)
+	b := newManager(t, st, c, false)
+	if err := a.Rotate(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	c.Add(a.opts.PublishLead)
+	if err := a.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := a.Mint(claims)
+	if _, err := b.Verify(tok); err != nil {
+		t.Fatalf("b did not pick up a's key: %v", err)
 	}
 }
 

@@ -57,6 +57,11 @@ type Options struct {
 	Bits             int
 	// ReloadEvery is how often Run re-reads the stored keys.
 	ReloadEvery time.Duration
+	// PublishLead is how long a new key is published before it signs, so
+	// that every instance sharing the database (each reloading every
+	// ReloadEvery) and every verifier serves it before the first token it
+	// signs exists. Default: twice ReloadEvery plus 10 s.
+	PublishLead time.Duration
 	// ForceGo signs with crypto/rsa even when OpenSSL is available.
 	ForceGo bool
 	Logger  *slog.Logger
@@ -68,6 +73,8 @@ type Manager struct {
 	clock fedid.Clock
 	opts  Options
 	state atomic.Pointer[state]
+	// lastMiss is when an unknown kid last caused a reload (Unix ns).
+	lastMiss atomic.Int64
 }
 
 // state is an immutable snapshot of the key set; Mint and Verify read it
@@ -75,6 +82,8 @@ type Manager struct {
 type state struct {
 	fingerprint string
 	current     *signingKey
+	// pending is the kid of a published key not yet signing.
+	pending string
 	public      map[string]*rsa.PublicKey
 	jwks        []byte
 	// rotateAt is when the current key is due for rotation.
@@ -103,6 +112,9 @@ func NewManager(store KeyStore, clock fedid.Clock, opts Options) *Manager {
 	}
 	if opts.ReloadEvery <= 0 {
 		opts.ReloadEvery = DefaultReloadEvery
+	}
+	if opts.PublishLead <= 0 {
+		opts.PublishLead = 2*opts.ReloadEvery + 10*time.Second
 	}
 	if opts.Bits == 0 {
 		opts.Bits = 2048
@@ -148,8 +160,8 @@ func (m *Manager) Reload(ctx context.Context) error {
 	return m.load(keys)
 }
 
-// Rotate retires the current key and makes a new one current when it is
-// due, or at once when force is set.
+// Rotate publishes a new key that takes over signing after PublishLead,
+// when the current key is due, or at once when force is set.
 func (m *Manager) Rotate(ctx context.Context, force bool) error {
 	st := m.state.Load()
 	if st == nil {
@@ -162,8 +174,11 @@ func (m *Manager) Rotate(ctx context.Context, force bool) error {
 }
 
 // RotateFrom rotates only if the current key is still the one with
-// sequence number seen. Several instances asking at about the same time
-// thus produce one new key, not one each.
+// sequence number seen and no newer key is pending. Several instances
+// asking at about the same time thus produce one new key, not one each.
+// The new key is published at once and signs from PublishLead on; the
+// previous key then retires and stays published until every token it
+// signed has expired.
 func (m *Manager) RotateFrom(ctx context.Context, seen int64) error {
 	fresh, err := m.newKey()
 	if err != nil {
@@ -176,17 +191,21 @@ func (m *Manager) RotateFrom(ctx context.Context, seen int64) error {
 			if !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt) {
 				continue // every token it signed has expired
 			}
+			if k.Seq > seen {
+				return keys, nil // someone else rotated first
+			}
 			out = append(out, k)
 		}
 		cur := current(out, now)
 		if cur != nil && cur.Seq != seen {
-			return out, nil // someone else rotated first
+			return keys, nil
 		}
+		fresh.ActiveAt = now.Add(m.opts.PublishLead)
 		if cur != nil {
 			for i := range out {
 				if out[i].ID == cur.ID {
-					out[i].RetiredAt = now
-					out[i].ExpiresAt = now.Add(m.opts.MaxTokenLifetime)
+					out[i].RetiredAt = fresh.ActiveAt
+					out[i].ExpiresAt = fresh.ActiveAt.Add(m.opts.MaxTokenLifetime)
 				}
 			}
 		}
@@ -196,6 +215,17 @@ func (m *Manager) RotateFrom(ctx context.Context, seen int64) error {
 		return fmt.Errorf("keys: rotate: %w", err)
 	}
 	return m.Reload(ctx)
+}
+
+// PublishLead is how long a new key is published before it signs.
+func (m *Manager) PublishLead() time.Duration { return m.opts.PublishLead }
+
+// PendingKID is the kid of a published key that does not sign yet, or "".
+func (m *Manager) PendingKID() string {
+	if st := m.state.Load(); st != nil {
+		return st.pending
+	}
+	return ""
 }
 
 // Run reloads the key set every ReloadEvery (with jitter), so that a rotation
@@ -253,12 +283,13 @@ func withSeq(k fedid.SigningKey, keys []fedid.SigningKey, region string) fedid.S
 	return k
 }
 
-// current returns the newest key that is not retired and already active.
+// current returns the newest key that is active and not yet retired at
+// now.
 func current(keys []fedid.SigningKey, now time.Time) *fedid.SigningKey {
 	var cur *fedid.SigningKey
 	for i := range keys {
 		k := &keys[i]
-		if !k.RetiredAt.IsZero() || now.Before(k.ActiveAt) {
+		if now.Before(k.ActiveAt) || (!k.RetiredAt.IsZero() && !now.Before(k.RetiredAt)) {
 			continue
 		}
 		if cur == nil || k.Seq > cur.Seq {
@@ -271,16 +302,17 @@ func current(keys []fedid.SigningKey, now time.Time) *fedid.SigningKey {
 // load builds a new snapshot unless the key set is unchanged.
 func (m *Manager) load(keys []fedid.SigningKey) error {
 	now := m.clock.Now()
+	cur := current(keys, now)
+	if cur == nil {
+		return errors.New("keys: no current signing key stored")
+	}
 	var fp strings.Builder
+	fmt.Fprintf(&fp, "current %s;", cur.ID)
 	for _, k := range keys {
 		fmt.Fprintf(&fp, "%s/%d/%d;", k.ID, k.RetiredAt.UnixNano(), k.ExpiresAt.UnixNano())
 	}
 	if old := m.state.Load(); old != nil && old.fingerprint == fp.String() {
 		return nil
-	}
-	cur := current(keys, now)
-	if cur == nil {
-		return errors.New("keys: no current signing key stored")
 	}
 	st := &state{fingerprint: fp.String(), public: map[string]*rsa.PublicKey{}}
 	// Current key first in the JWKS, then the others newest first.
@@ -301,6 +333,9 @@ func (m *Manager) load(keys []fedid.SigningKey) error {
 			return err
 		}
 		st.public[k.ID] = &priv.PublicKey
+		if now.Before(k.ActiveAt) {
+			st.pending = k.ID
+		}
 		jwks = append(jwks, jwk{Kty: "RSA", Alg: "RS512", Use: "sig", Kid: k.ID,
 			N: base64.RawURLEncoding.EncodeToString(priv.N.Bytes()),
 			E: base64.RawURLEncoding.EncodeToString(big.NewInt(int64(priv.E)).Bytes())})
@@ -312,7 +347,7 @@ func (m *Manager) load(keys []fedid.SigningKey) error {
 			hdr := `{"kid":` + quote(k.ID) + `,"typ":"JWS","alg":"RS512"}`
 			st.current = &signingKey{kid: k.ID, seq: k.Seq, signer: sg,
 				header: base64.RawURLEncoding.EncodeToString([]byte(hdr)) + "."}
-			st.rotateAt = k.CreatedAt.Add(m.opts.RotationPeriod)
+			st.rotateAt = k.ActiveAt.Add(m.opts.RotationPeriod)
 		}
 	}
 	b, err := json.Marshal(struct {
@@ -479,6 +514,24 @@ func appendString(b []byte, s string) []byte {
 
 func quote(s string) string { return string(appendString(nil, s)) }
 
+// reloadFor re-reads the keys when a token names an unknown kid, at most
+// once a second (unknown kids are also what forged tokens carry).
+func (m *Manager) reloadFor(kid string) (*rsa.PublicKey, bool) {
+	now := time.Now().UnixNano()
+	last := m.lastMiss.Load()
+	if now-last < int64(time.Second) || !m.lastMiss.CompareAndSwap(last, now) {
+		return nil, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := m.Reload(ctx); err != nil {
+		m.opts.Logger.Warn("signing keys: reload for unknown kid failed", "err", err)
+		return nil, false
+	}
+	pub, ok := m.state.Load().public[kid]
+	return pub, ok
+}
+
 // Verify checks a token fedid issued: its form, RS512, a published kid and
 // the signature. The caller checks issuer, audience, subject and expiry.
 func (m *Manager) Verify(token string) (*fedid.Claims, error) {
@@ -507,7 +560,11 @@ func (m *Manager) Verify(token string) (*fedid.Claims, error) {
 	}
 	pub, ok := st.public[hdr.Kid]
 	if !ok {
-		return nil, fmt.Errorf("keys: token key %q is not published", hdr.Kid)
+		// Another instance may have published a key this one has not
+		// loaded yet.
+		if pub, ok = m.reloadFor(hdr.Kid); !ok {
+			return nil, fmt.Errorf("keys: token key %q is not published", hdr.Kid)
+		}
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
