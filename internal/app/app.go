@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -75,6 +76,23 @@ func OpenStore(ctx context.Context, db string) (fedid.Store, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return st, nil
+}
+
+// RedactDB hides the password of a database URL, for logs.
+func RedactDB(db string) string {
+	u, err := url.Parse(db)
+	if err != nil || u.Scheme == "" {
+		if strings.Contains(db, "://") {
+			return "(unparsable database URL)"
+		}
+		return db
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }
 
 // IsLoopback reports whether a listen address only accepts local
@@ -213,7 +231,7 @@ func Serve(ctx context.Context, cfg Config) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("fedid serving", "addr", addr, "issuer", cfg.Issuer, "region", cfg.Region,
-		"db", cfg.DB, "signer", keys.Backend())
+		"db", RedactDB(cfg.DB), "signer", keys.Backend())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if cfg.Ready != nil {
