@@ -84,8 +84,8 @@ type state struct {
 	current     *signingKey
 	// pending is the kid of a published key not yet signing.
 	pending string
-	public      map[string]*rsa.PublicKey
-	jwks        []byte
+	public  map[string]*rsa.PublicKey
+	jwks    []byte
 	// rotateAt is when the current key is due for rotation.
 	rotateAt time.Time
 }
