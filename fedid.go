@@ -197,3 +197,39 @@ type TokenSigner interface {
 	// subject and expiry.
 	Verify(token string) (*Claims, error)
 }
+
+// OIDCProvider is an OpenID Connect identity provider registered for an
+// account, the way IAM registers them; pools trust it by its ARN.
+type OIDCProvider struct {
+	// ARN is arn:aws:iam::<account>:oidc-provider/<host and path of URL>.
+	ARN     string
+	Account string
+	// URL is the issuer, https://host[/path], exactly as tokens carry it
+	// in iss.
+	URL         string
+	ClientIDs   []string
+	Thumbprints []string
+	// JWKSURL, when set, is used instead of the discovery document's
+	// jwks_uri; JWKS, when set, pins the keys (no fetching at all).
+	JWKSURL   string
+	JWKS      []byte
+	CreatedAt time.Time
+}
+
+// Name is the logins key of the provider: the URL without its scheme.
+func (p *OIDCProvider) Name() string { return OIDCProviderName(p.URL) }
+
+// OIDCProviderName strips the scheme from an issuer URL.
+func OIDCProviderName(url string) string {
+	for _, scheme := range []string{"https://", "http://"} {
+		if len(url) > len(scheme) && url[:len(scheme)] == scheme {
+			return url[len(scheme):]
+		}
+	}
+	return url
+}
+
+// OIDCProviderARN is the ARN of an OIDC provider of an account.
+func OIDCProviderARN(account, url string) string {
+	return "arn:" + Partition + ":iam::" + account + ":oidc-provider/" + OIDCProviderName(url)
+}

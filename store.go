@@ -87,6 +87,15 @@ type Store interface {
 	// CountAccessKeys counts the stored access keys.
 	CountAccessKeys(ctx context.Context) (int, error)
 
+	// PutOIDCProvider stores or replaces an OIDC provider (by ARN).
+	PutOIDCProvider(ctx context.Context, p OIDCProvider) error
+	// GetOIDCProvider returns an OIDC provider by ARN.
+	GetOIDCProvider(ctx context.Context, arn string) (*OIDCProvider, error)
+	// ListOIDCProviders lists an account's OIDC providers by ARN.
+	ListOIDCProviders(ctx context.Context, account string) ([]OIDCProvider, error)
+	// DeleteOIDCProvider deletes an OIDC provider; ErrNotFound when absent.
+	DeleteOIDCProvider(ctx context.Context, arn string) error
+
 	// UpdateSigningKeys reads the stored keys, calls fn with them and stores
 	// exactly the set fn returns, atomically: of several callers racing
 	// (several instances on one database), each fn sees what the previous

@@ -8,10 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/app"
+	"github.com/fedid/fedid/internal/federation"
 	"github.com/fedid/fedid/internal/keys"
 )
 
@@ -23,7 +25,11 @@ const usage = `fedid: a self-hosted AWS Cognito Identity (identity pools)
 Usage:
   fedid serve [flags]                 run the server (fedid serve -h for flags)
   fedid keys create --account ID      create and store an access key, print it
-  fedid signing-keys rotate           retire the current token signing key now
+  fedid oidc-providers add --url URL --client-id ID [--account ID] [--jwks-url URL | --jwks-file F]
+  fedid oidc-providers list [--account ID]
+  fedid oidc-providers remove --arn ARN
+                                      register OpenID Connect providers pools can trust
+  fedid signing-keys rotate           publish a new token signing key now
   fedid version                       print the version
 `
 
@@ -40,6 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return errors.New("usage: fedid keys create --account ID [--db PATH]")
 		}
 		return keysCreate(ctx, args[2:], stdout, stderr)
+	case "oidc-providers":
+		return oidcProviders(ctx, args[1:], stdout, stderr)
 	case "signing-keys":
 		if len(args) < 2 || args[1] != "rotate" {
 			return errors.New("usage: fedid signing-keys rotate [--db PATH] [--region REGION]")
@@ -105,6 +113,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	ttl := fs.Duration("openid-token-ttl", ttlDef, "lifetime of GetOpenIdToken tokens (env FEDID_OPENID_TOKEN_TTL)")
 	rotation := fs.Duration("key-rotation", rotDef, "signing key rotation period (env FEDID_KEY_ROTATION)")
+	cognitoIdP := fs.String("cognito-idp-endpoint", env("FEDID_COGNITO_IDP_ENDPOINT", ""),
+		"base URL of the Cognito user pool service whose tokens are checked; a user pool's issuer is <url>/<pool id> (env FEDID_COGNITO_IDP_ENDPOINT; default the real service)")
+	social := fs.String("social-issuers", env("FEDID_SOCIAL_ISSUERS", ""),
+		"comma-separated provider=issuer pairs overriding the issuers of social providers, e.g. accounts.google.com=http://127.0.0.1:8080 (env FEDID_SOCIAL_ISSUERS)")
+	providersFile := fs.String("oidc-providers-file", env("FEDID_OIDC_PROVIDERS_FILE", ""),
+		"JSON file of OIDC providers to register at start: [{\"account\",\"url\",\"clientIds\",\"jwksUrl\",\"jwksFile\"}] (env FEDID_OIDC_PROVIDERS_FILE)")
+	providerTimeout := fs.Duration("provider-timeout", 5*time.Second, "timeout of fetching a provider's discovery document or keys")
 	logLevel := fs.String("log-level", env("FEDID_LOG_LEVEL", "info"), "debug, info, warn or error (env FEDID_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -117,6 +132,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("serve: --log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	socialIssuers := map[string]string{}
+	for _, pair := range strings.Split(*social, ",") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		name, iss, ok := strings.Cut(pair, "=")
+		if !ok || name == "" || iss == "" {
+			return fmt.Errorf("serve: --social-issuers: %q is not provider=issuer", pair)
+		}
+		socialIssuers[name] = iss
+	}
 	return app.Serve(ctx, app.Config{
 		Addr:            *addr,
 		DB:              c.db,
@@ -127,7 +153,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		AccountID:       env("FEDID_ACCOUNT_ID", fedid.DefaultAccountID),
 		OpenIDTokenTTL:  *ttl,
 		KeyRotation:     *rotation,
-		Logger:          log,
+		Federation: federation.Config{
+			CognitoIdPEndpoint: *cognitoIdP,
+			SocialIssuers:      socialIssuers,
+			Timeout:            *providerTimeout,
+		},
+		ProvidersFile: *providersFile,
+		Logger:        log,
 	})
 }
 

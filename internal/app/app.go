@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/federation"
 	"github.com/fedid/fedid/internal/identity"
 	"github.com/fedid/fedid/internal/keys"
 	"github.com/fedid/fedid/internal/oidc"
@@ -43,6 +44,12 @@ type Config struct {
 
 	OpenIDTokenTTL time.Duration
 	KeyRotation    time.Duration
+	// ProvidersFile, when set, names a JSON file of OIDC providers
+	// registered at start.
+	ProvidersFile string
+	// Federation configures the checking of public provider tokens.
+	Federation federation.Config
+
 	// KeyReload is how often the signing keys are re-read from the store
 	// (default a minute).
 	KeyReload time.Duration
@@ -167,6 +174,14 @@ func Serve(ctx context.Context, cfg Config) error {
 		}
 	}
 
+	if cfg.ProvidersFile != "" {
+		n, err := LoadProviders(ctx, st, cfg.ProvidersFile, cfg.Clock.Now())
+		if err != nil {
+			return err
+		}
+		log.Info("OIDC providers registered from file", "file", cfg.ProvidersFile, "count", n)
+	}
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -197,6 +212,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	svc := identity.New(st, km, cfg.Clock, identity.Config{
 		Issuer: cfg.Issuer, OpenIDTokenTTL: cfg.OpenIDTokenTTL,
 	})
+	svc.SetLoginVerifier(federation.New(cfg.Federation, st, cfg.Clock))
 	lookup := func(ctx context.Context, id string) (string, string, error) {
 		if testKey && id == TestKeyID {
 			return TestSecret, fedid.DefaultAccountID, nil

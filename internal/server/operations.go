@@ -82,5 +82,6 @@ func operations(svc *identity.Service) map[string]operation {
 	set("DeleteIdentities", withCaller(svc.DeleteIdentities))
 	set("GetOpenIdToken", public(svc.GetOpenIdToken))
 	set("GetId", public(svc.GetId))
+	set("UnlinkIdentity", public(svc.UnlinkIdentity))
 	return ops
 }

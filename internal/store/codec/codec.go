@@ -81,3 +81,30 @@ func DecodePool(p *fedid.Pool, doc string) error {
 	p.SAMLProviderARNs, p.Tags, p.Roles, p.Extra = c.SAMLProviderARNs, c.Tags, c.Roles, c.Extra
 	return nil
 }
+
+// providerConfig is the JSON document of an OIDC provider's settings.
+type providerConfig struct {
+	ClientIDs   []string `json:"clientIds,omitempty"`
+	Thumbprints []string `json:"thumbprints,omitempty"`
+	JWKSURL     string   `json:"jwksUrl,omitempty"`
+	JWKS        string   `json:"jwks,omitempty"`
+}
+
+// EncodeOIDCProvider renders a provider's settings as its JSON document.
+func EncodeOIDCProvider(p *fedid.OIDCProvider) (string, error) {
+	b, err := json.Marshal(providerConfig{ClientIDs: p.ClientIDs, Thumbprints: p.Thumbprints, JWKSURL: p.JWKSURL, JWKS: string(p.JWKS)})
+	return string(b), err
+}
+
+// DecodeOIDCProvider fills a provider's settings from its JSON document.
+func DecodeOIDCProvider(p *fedid.OIDCProvider, doc string) error {
+	var c providerConfig
+	if err := json.Unmarshal([]byte(doc), &c); err != nil {
+		return fmt.Errorf("codec: OIDC provider %s: %w", p.ARN, err)
+	}
+	p.ClientIDs, p.Thumbprints, p.JWKSURL = c.ClientIDs, c.Thumbprints, c.JWKSURL
+	if c.JWKS != "" {
+		p.JWKS = []byte(c.JWKS)
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"testing"
 	"time"
@@ -54,7 +55,8 @@ func TestRestartAndMigrations(t *testing.T) {
 		t.Fatalf("after restart %+v %v", got, err)
 	}
 	var n int
-	if err := s.r.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
+	files, _ := fs.Glob(migrations, "migrations/*.sql")
+	if err := s.r.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(files) || n < 2 {
 		t.Fatalf("migrations recorded %d times %v", n, err)
 	}
 	// A schema newer than this binary knows is refused.

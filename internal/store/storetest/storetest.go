@@ -22,6 +22,7 @@ func Run(t *testing.T, open func(t *testing.T) fedid.Store) {
 		fn   func(t *testing.T, s fedid.Store)
 	}{
 		{"AccessKeys", testAccessKeys},
+		{"OIDCProviders", testOIDCProviders},
 		{"PoolRoundTrip", testPoolRoundTrip},
 		{"PoolVersions", testPoolVersions},
 		{"ListPools", testListPools},
@@ -101,6 +102,48 @@ func testAccessKeys(t *testing.T, s fedid.Store) {
 	}
 	if n, _ := s.CountAccessKeys(ctx); n != 1 {
 		t.Fatalf("count %d", n)
+	}
+}
+
+func testOIDCProviders(t *testing.T, s fedid.Store) {
+	arn := fedid.OIDCProviderARN("111111111111", "https://issuer.example.com/tenant")
+	if arn != "arn:aws:iam::111111111111:oidc-provider/issuer.example.com/tenant" {
+		t.Fatalf("arn %s", arn)
+	}
+	if _, err := s.GetOIDCProvider(ctx, arn); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("missing provider: %v", err)
+	}
+	p := fedid.OIDCProvider{ARN: arn, Account: "111111111111", URL: "https://issuer.example.com/tenant",
+		ClientIDs: []string{"a", "b"}, Thumbprints: []string{"0123"}, JWKSURL: "http://127.0.0.1:1/jwks",
+		JWKS: []byte(`{"keys":[]}`), CreatedAt: base}
+	if err := s.PutOIDCProvider(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	other := fedid.OIDCProvider{ARN: fedid.OIDCProviderARN("222222222222", "https://x.example"), Account: "222222222222", URL: "https://x.example", CreatedAt: base}
+	if err := s.PutOIDCProvider(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetOIDCProvider(ctx, arn)
+	if err != nil || !reflect.DeepEqual(*got, p) {
+		t.Fatalf("round trip\n got %+v\nwant %+v (%v)", got, p, err)
+	}
+	p.ClientIDs = []string{"c"}
+	p.JWKS = nil
+	if err := s.PutOIDCProvider(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListOIDCProviders(ctx, "111111111111")
+	if err != nil || len(list) != 1 || !reflect.DeepEqual(list[0], p) {
+		t.Fatalf("list %+v %v", list, err)
+	}
+	if err := s.DeleteOIDCProvider(ctx, arn); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteOIDCProvider(ctx, arn); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+	if list, _ := s.ListOIDCProviders(ctx, "111111111111"); len(list) != 0 {
+		t.Fatalf("after delete %+v", list)
 	}
 }
 

@@ -1,0 +1,263 @@
+// Package federation checks the login tokens of public identity providers
+// for real, as the service does: OpenID Connect providers registered for
+// the account, Cognito user pools, and the OIDC-based social providers
+// (Google, Sign in with Apple). Signatures are checked against the
+// provider's JWKS (fetched with a timeout, cached, refreshed when a token
+// names an unknown key), then the issuer, the audience (or azp) against the
+// configured client IDs, and the expiry with a 5-minute grace.
+package federation
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/identity"
+)
+
+// Config configures a Checker.
+type Config struct {
+	// CognitoIdPEndpoint is the base URL of the Cognito user pool service:
+	// a user pool's issuer is <endpoint>/<user pool id>. Empty means the real
+	// service, https://cognito-idp.<region>.amazonaws.com; a local user pool
+	// emulator is named here.
+	CognitoIdPEndpoint string
+	// SocialIssuers maps a SupportedLoginProviders name to the issuer whose
+	// tokens it accepts (defaults: Google and Apple's real issuers). Tests
+	// and air-gapped deployments point these at their own issuer.
+	SocialIssuers map[string]string
+	// Timeout bounds every fetch of a discovery document or key set.
+	Timeout time.Duration
+	// Skew is the grace period on exp and nbf.
+	Skew time.Duration
+}
+
+// DefaultSocialIssuers are the issuers of the OIDC-based social providers.
+var DefaultSocialIssuers = map[string]string{
+	"accounts.google.com": "https://accounts.google.com",
+	"appleid.apple.com":   "https://appleid.apple.com",
+}
+
+// ProviderStore is what the checker needs of the store.
+type ProviderStore interface {
+	GetOIDCProvider(ctx context.Context, arn string) (*fedid.OIDCProvider, error)
+}
+
+// Checker implements identity.LoginVerifier.
+type Checker struct {
+	cfg       Config
+	providers ProviderStore
+	clock     fedid.Clock
+	fetch     *fetcher
+}
+
+var _ identity.LoginVerifier = (*Checker)(nil)
+
+// New returns a checker.
+func New(cfg Config, providers ProviderStore, clock fedid.Clock) *Checker {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 5 * time.Second
+	}
+	if cfg.Skew <= 0 {
+		cfg.Skew = 5 * time.Minute
+	}
+	social := map[string]string{}
+	for k, v := range DefaultSocialIssuers {
+		social[k] = v
+	}
+	for k, v := range cfg.SocialIssuers {
+		social[k] = strings.TrimSuffix(v, "/")
+	}
+	cfg.SocialIssuers = social
+	cfg.CognitoIdPEndpoint = strings.TrimSuffix(cfg.CognitoIdPEndpoint, "/")
+	if clock == nil {
+		clock = fedid.SystemClock{}
+	}
+	return &Checker{cfg: cfg, providers: providers, clock: clock, fetch: newFetcher(cfg.Timeout)}
+}
+
+func invalid(format string, args ...any) error {
+	return fedid.Errorf(fedid.KindNotAuthorized, "Invalid login token. "+format, args...)
+}
+
+var errNotSupportedProvider = fedid.Errorf(fedid.KindNotAuthorized, "Token is not from a supported provider of this identity pool.")
+
+// target is what a token must satisfy for one provider.
+type target struct {
+	name      string // logins key
+	issuers   []string
+	clientIDs []string
+	jwksURL   string // empty: discover from issuers[0]
+	pinned    []byte
+	detail    func(clientID, sub string) string
+	requireID bool // Cognito user pools: an ID token, not an access token
+}
+
+var reUserPool = regexp.MustCompile(`^cognito-idp\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/([a-z0-9-]+_[0-9A-Za-z]+)$`)
+
+// VerifyLogin checks the token of the provider a pool trusts.
+func (c *Checker) VerifyLogin(ctx context.Context, pool *fedid.Pool, provider, token string) (*identity.VerifiedLogin, error) {
+	t, err := c.target(ctx, pool, provider)
+	if err != nil {
+		return nil, err
+	}
+	j, err := parseJWT(token)
+	if err != nil {
+		return nil, invalid("Not a valid OpenId Connect identity token.")
+	}
+	if _, ok := algorithms[j.header.Alg]; !ok {
+		return nil, invalid("Token signing algorithm %q is not supported.", truncate(j.header.Alg, 16))
+	}
+	iss, _ := j.str("iss")
+	if iss == "" {
+		return nil, invalid("Missing a required claim: iss")
+	}
+	if !slices.Contains(t.issuers, iss) {
+		return nil, invalid("Issuer doesn't match providerName")
+	}
+	key, err := c.key(ctx, t, j.header.Kid)
+	if err != nil {
+		var ur errUnreachable
+		if errors.As(err, &ur) {
+			return nil, &fedid.Error{Kind: fedid.KindExternalService, Message: provider + " is not responding", Err: err}
+		}
+		return nil, invalid("Token signature is invalid.")
+	}
+	if err := j.verifySignature(key); err != nil {
+		return nil, invalid("Token signature is invalid.")
+	}
+	now := c.clock.Now()
+	exp, ok := j.num("exp")
+	if !ok {
+		return nil, invalid("Missing a required claim: exp")
+	}
+	if now.Unix() >= exp+int64(c.cfg.Skew/time.Second) {
+		return nil, invalid("Token expired: %d >= %d", now.Unix(), exp)
+	}
+	if nbf, ok := j.num("nbf"); ok && now.Unix()+int64(c.cfg.Skew/time.Second) < nbf {
+		return nil, invalid("Token is not valid yet: nbf %d > %d", nbf, now.Unix())
+	}
+	sub, _ := j.str("sub")
+	if sub == "" {
+		return nil, invalid("Missing a required claim: sub")
+	}
+	if t.requireID {
+		if use, ok := j.str("token_use"); ok && use != "id" {
+			return nil, invalid("Missing a required claim: aud")
+		}
+	}
+	auds := j.audiences()
+	if len(auds) == 0 {
+		return nil, invalid("Missing a required claim: aud")
+	}
+	client := ""
+	if azp, ok := j.str("azp"); ok && azp != "" {
+		if slices.Contains(t.clientIDs, azp) {
+			client = azp
+		}
+	} else {
+		for _, a := range auds {
+			if slices.Contains(t.clientIDs, a) {
+				client = a
+				break
+			}
+		}
+	}
+	if client == "" {
+		return nil, errNotSupportedProvider
+	}
+	return &identity.VerifiedLogin{Provider: provider, Key: sub, Detail: t.detail(client, sub), Claims: j.plainClaims()}, nil
+}
+
+// key finds the token's signing key: pinned keys, or the JWKS at the
+// configured or discovered URL.
+func (c *Checker) key(ctx context.Context, t *target, kid string) (any, error) {
+	if t.pinned != nil {
+		ks, err := parseJWKS(t.pinned)
+		if err != nil {
+			return nil, err
+		}
+		if k, ok := ks.find(kid); ok {
+			return k, nil
+		}
+		return nil, errUnknownKey
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	url := t.jwksURL
+	if url == "" {
+		var err error
+		if url, err = c.fetch.discoverJWKS(ctx, t.issuers[0]); err != nil {
+			return nil, err
+		}
+	}
+	return c.fetch.key(ctx, url, kid)
+}
+
+// target resolves the logins key to the provider configuration of the
+// pool.
+func (c *Checker) target(ctx context.Context, pool *fedid.Pool, provider string) (*target, error) {
+	if slices.Contains(pool.SAMLProviderARNs, provider) {
+		return nil, fedid.Errorf(fedid.KindNotImplemented, "SAML assertions are not checked by this version of fedid.")
+	}
+	if ids, ok := pool.SupportedLoginProviders[provider]; ok {
+		iss, known := c.cfg.SocialIssuers[provider]
+		if !known {
+			return nil, fedid.Errorf(fedid.KindNotImplemented,
+				"fedid cannot check %s tokens (they are not OpenID Connect ID tokens); configure an OIDC provider instead.", provider)
+		}
+		issuers := []string{iss}
+		if provider == "accounts.google.com" && iss == DefaultSocialIssuers[provider] {
+			issuers = append(issuers, "accounts.google.com") // Google issues both forms
+		}
+		return &target{name: provider, issuers: issuers, clientIDs: strings.Split(ids, ";"),
+			detail: func(client, sub string) string { return provider + ":" + client + ":" + sub }}, nil
+	}
+	var clients []string
+	for _, cp := range pool.CognitoIdentityProviders {
+		if cp.ProviderName == provider {
+			clients = append(clients, cp.ClientID)
+		}
+	}
+	if clients != nil {
+		m := reUserPool.FindStringSubmatch(provider)
+		if m == nil {
+			return nil, errNotSupportedProvider
+		}
+		endpoint := c.cfg.CognitoIdPEndpoint
+		if endpoint == "" {
+			endpoint = "https://cognito-idp." + m[1] + ".amazonaws.com" + m[2]
+		}
+		iss := endpoint + "/" + m[3]
+		return &target{name: provider, issuers: []string{iss}, clientIDs: clients, jwksURL: iss + "/.well-known/jwks.json",
+			requireID: true, detail: func(_, sub string) string { return provider + ":CognitoSignIn:" + sub }}, nil
+	}
+	for _, arn := range pool.OpenIDConnectProviderARNs {
+		if _, name, ok := strings.Cut(arn, ":oidc-provider/"); !ok || name != provider {
+			continue
+		}
+		p, err := c.providers.GetOIDCProvider(ctx, arn)
+		if errors.Is(err, fedid.ErrNotFound) {
+			return nil, fedid.Errorf(fedid.KindNotAuthorized, "The OpenID Connect provider %s is not registered.", arn)
+		}
+		if err != nil {
+			return nil, fedid.Internal("get OIDC provider", err)
+		}
+		url := strings.TrimSuffix(p.URL, "/")
+		return &target{name: provider, issuers: []string{url, fedid.OIDCProviderName(url)}, clientIDs: p.ClientIDs,
+			jwksURL: p.JWKSURL, pinned: p.JWKS,
+			detail: func(_, sub string) string { return arn + ":OIDC:" + sub }}, nil
+	}
+	return nil, errNotSupportedProvider
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
