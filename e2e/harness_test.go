@@ -27,6 +27,7 @@ import (
 
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/app"
+	"github.com/fedid/fedid/internal/federation"
 	"github.com/fedid/fedid/internal/store/postgres/pgtest"
 )
 
@@ -49,7 +50,8 @@ type startOpts struct {
 	clock  fedid.Clock
 	issuer string
 	// keyReload shortens the signing-key reload interval.
-	keyReload time.Duration
+	keyReload  time.Duration
+	federation federation.Config
 }
 
 // start runs fedid with the loopback test key and a second account's key.
@@ -86,6 +88,7 @@ func start(tb testing.TB, o startOpts) *server {
 			Clock:           o.clock,
 			Issuer:          o.issuer,
 			KeyReload:       o.keyReload,
+			Federation:      o.federation,
 			Ready:           func(addr string) { ready <- addr },
 		})
 	}()

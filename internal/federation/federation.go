@@ -34,6 +34,11 @@ type Config struct {
 	Timeout time.Duration
 	// Skew is the grace period on exp and nbf.
 	Skew time.Duration
+	// MinRefresh is the least time between two fetches of one key set
+	// caused by tokens naming unknown keys (default 5 s): a provider's key
+	// rotation is picked up at once, a flood of forged key IDs is not
+	// turned into a flood of fetches.
+	MinRefresh time.Duration
 }
 
 // DefaultSocialIssuers are the issuers of the OIDC-based social providers.
@@ -77,7 +82,11 @@ func New(cfg Config, providers ProviderStore, clock fedid.Clock) *Checker {
 	if clock == nil {
 		clock = fedid.SystemClock{}
 	}
-	return &Checker{cfg: cfg, providers: providers, clock: clock, fetch: newFetcher(cfg.Timeout)}
+	f := newFetcher(cfg.Timeout)
+	if cfg.MinRefresh > 0 {
+		f.minRefresh = cfg.MinRefresh
+	}
+	return &Checker{cfg: cfg, providers: providers, clock: clock, fetch: f}
 }
 
 func invalid(format string, args ...any) error {

@@ -213,7 +213,7 @@ func (s *Service) resolveDeveloperTx(ctx context.Context, tx fedid.Tx, req *devR
 			return nil, err
 		}
 	}
-	return s.linkLogins(ctx, tx, x, req.public)
+	return s.linkLogins(ctx, tx, x, req.public, false)
 }
 
 // holdsAny reports whether x already holds one of the logins.
@@ -352,7 +352,7 @@ func (s *Service) GetOpenIdToken(ctx context.Context, in *GetOpenIdTokenInput) (
 			if err != nil {
 				return err
 			}
-			x, err = s.linkLogins(ctx, tx, cur, verified)
+			x, err = s.linkLogins(ctx, tx, cur, verified, false)
 			return err
 		})
 		if err != nil {

@@ -94,7 +94,7 @@ func (s *Service) GetId(ctx context.Context, in *GetIdInput) (*IdentityIDOutput,
 			return tx.CreateIdentity(ctx, x)
 		}
 		var err error
-		out, err = s.linkLogins(ctx, tx, x, verified)
+		out, err = s.linkLogins(ctx, tx, x, verified, true)
 		return limitErr(err)
 	})
 	if err != nil {

@@ -121,8 +121,10 @@ func findLogin(ctx context.Context, r fedid.Reader, poolID, provider, key string
 
 // linkLogins links new public logins to identity x inside tx, merging
 // identities that already own one of them (spec 6.6), and returns the
-// surviving identity. Logins already on x are left alone.
-func (s *Service) linkLogins(ctx context.Context, tx fedid.Tx, x *fedid.Identity, logins []*VerifiedLogin) (*fedid.Identity, error) {
+// surviving identity. Logins already on x are left alone. Between two
+// authenticated identities the owner of the presented login survives,
+// unless keepX (GetId, where x is the oldest owner).
+func (s *Service) linkLogins(ctx context.Context, tx fedid.Tx, x *fedid.Identity, logins []*VerifiedLogin, keepX bool) (*fedid.Identity, error) {
 	now := s.now()
 	changed := false
 	for _, l := range logins {
@@ -141,7 +143,7 @@ func (s *Service) linkLogins(ctx context.Context, tx fedid.Tx, x *fedid.Identity
 			// Authenticated beats guest; between two authenticated
 			// identities the owner of the presented login wins.
 			winner, loser := other, x
-			if x.State() == fedid.StateAuthenticated && other.State() != fedid.StateAuthenticated {
+			if x.State() == fedid.StateAuthenticated && (keepX || other.State() != fedid.StateAuthenticated) {
 				winner, loser = x, other
 			}
 			if err := s.merge(ctx, tx, winner, loser); err != nil {
