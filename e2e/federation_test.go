@@ -156,6 +156,18 @@ func TestFederatedRefusals(t *testing.T) {
 	}
 }
 
+func TestGetIdAccountID(t *testing.T) {
+	e := newFedEnv(t)
+	ctx := context.Background()
+	_, err := e.c.GetId(ctx, &ci.GetIdInput{IdentityPoolId: &e.guests, AccountId: aws.String("123456789012")})
+	apiErr(t, err, "NotAuthorizedException")
+	if _, err := e.c.GetId(ctx, &ci.GetIdInput{IdentityPoolId: &e.guests, AccountId: aws.String("000000000000")}); err != nil {
+		t.Fatalf("own account: %v", err)
+	}
+	_, err = e.c.GetId(ctx, &ci.GetIdInput{IdentityPoolId: aws.String("us-east-1:00000000-0000-0000-0000-000000000000")})
+	apiErr(t, err, "ResourceNotFoundException")
+}
+
 func TestFederatedMerging(t *testing.T) {
 	e := newFedEnv(t)
 	ctx := context.Background()
