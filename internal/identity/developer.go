@@ -271,16 +271,24 @@ func (s *Service) verifyCognitoToken(x *fedid.Identity, token string) (*fedid.Cl
 	return cl, nil
 }
 
-// GetOpenIdToken issues a token for a known identity (basic flow, spec
-// 4.7). Unsigned: the account is the owner of the identity's pool.
-func (s *Service) GetOpenIdToken(ctx context.Context, in *GetOpenIdTokenInput) (*TokenOutput, error) {
-	var ch checks
-	ch.reqStr("identityId", in.IdentityId, shIdentityID)
-	checkLogins(&ch, "logins", in.Logins)
-	if err := ch.err(); err != nil {
-		return nil, err
-	}
-	x, err := getIdentity(ctx, s.store, "", *in.IdentityId)
+// authenticated is the outcome of presenting an identity and its logins:
+// what GetOpenIdToken and GetCredentialsForIdentity share.
+type authenticated struct {
+	pool  *fedid.Pool
+	x     *fedid.Identity
+	guest bool
+	amr   []string
+	tags  map[string]string
+	// logins are the public logins that were presented and checked.
+	logins []*VerifiedLogin
+}
+
+// authenticate checks an identity with its logins (spec 4.7 and 4.8):
+// guests need the pool to allow them; an authenticated identity needs a
+// login linked to it or a token fedid issued for it; new logins are
+// linked and logins of other identities merged.
+func (s *Service) authenticate(ctx context.Context, identityID string, logins map[string]string, classic bool) (*authenticated, error) {
+	x, err := getIdentity(ctx, s.store, "", identityID)
 	if err != nil {
 		return nil, err
 	}
@@ -294,25 +302,23 @@ func (s *Service) GetOpenIdToken(ctx context.Context, in *GetOpenIdTokenInput) (
 	if st := x.State(); st == fedid.StateDisabled || st == fedid.StateInaccessible {
 		return nil, errDisabled(x.ID)
 	}
-	if pool.AllowClassicFlow != nil && !*pool.AllowClassicFlow {
+	if classic && pool.AllowClassicFlow != nil && !*pool.AllowClassicFlow {
 		return nil, fedid.Errorf(fedid.KindInvalidParameter, "Basic (classic) flow is not enabled, please use enhanced flow.")
 	}
-	if len(in.Logins) == 0 {
+	a := &authenticated{pool: pool, x: x}
+	if len(logins) == 0 {
 		if x.State() != fedid.StateUnauthenticated {
 			return nil, errLoginsMismatch
 		}
 		if !pool.AllowUnauthenticated {
 			return nil, errGuestsOff
 		}
-		tok, err := s.mint(pool, x.ID, []string{"unauthenticated"}, nil, s.cfg.OpenIDTokenTTL)
-		if err != nil {
-			return nil, err
-		}
-		return &TokenOutput{IdentityId: x.ID, Token: tok}, nil
+		a.guest, a.amr = true, []string{"unauthenticated"}
+		return a, nil
 	}
 	public := map[string]string{}
 	var proof *fedid.Claims
-	for k, v := range in.Logins {
+	for k, v := range logins {
 		switch {
 		case k == CognitoIdentityProviderName:
 			if proof, err = s.verifyCognitoToken(x, v); err != nil {
@@ -325,12 +331,10 @@ func (s *Service) GetOpenIdToken(ctx context.Context, in *GetOpenIdTokenInput) (
 			public[k] = v
 		}
 	}
-	verified, err := s.verifyPublic(ctx, pool, public)
-	if err != nil {
+	if a.logins, err = s.verifyPublic(ctx, pool, public); err != nil {
 		return nil, err
 	}
-	amr := []string{"authenticated"}
-	var tags map[string]string
+	a.amr = []string{"authenticated"}
 	if proof != nil {
 		if len(proof.AMR) > 0 && proof.AMR[0] == "unauthenticated" {
 			if x.State() != fedid.StateUnauthenticated {
@@ -339,37 +343,64 @@ func (s *Service) GetOpenIdToken(ctx context.Context, in *GetOpenIdTokenInput) (
 			if !pool.AllowUnauthenticated {
 				return nil, errGuestsOff
 			}
+			a.guest = len(a.logins) == 0
 		}
-		amr = proof.AMR
-		tags = proof.PrincipalTags
+		a.amr, a.tags = proof.AMR, proof.PrincipalTags
 	}
-	if len(verified) > 0 {
-		if x.State() == fedid.StateAuthenticated && proof == nil && !holdsAny(ctx, s.store, x, verified) {
-			return nil, errLoginsMismatch
-		}
-		err := s.updateRetry(ctx, func(tx fedid.Tx) error {
-			cur, err := getIdentity(ctx, tx, pool.ID, x.ID)
-			if err != nil {
-				return err
-			}
-			x, err = s.linkLogins(ctx, tx, cur, verified, false)
-			return err
-		})
+	if len(a.logins) == 0 {
+		return a, nil
+	}
+	if x.State() == fedid.StateAuthenticated && proof == nil && !holdsAny(ctx, s.store, x, a.logins) {
+		return nil, errLoginsMismatch
+	}
+	err = s.updateRetry(ctx, func(tx fedid.Tx) error {
+		cur, err := getIdentity(ctx, tx, pool.ID, x.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if proof == nil || amr[0] != "authenticated" {
-			amr = []string{"authenticated"}
-		}
-		for _, l := range verified {
-			amr = append(amr, l.Provider, l.Detail)
-		}
-	}
-	tok, err := s.mint(pool, x.ID, amr, tags, s.cfg.OpenIDTokenTTL)
+		a.x, err = s.linkLogins(ctx, tx, cur, a.logins, false)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &TokenOutput{IdentityId: x.ID, Token: tok}, nil
+	if proof == nil || a.amr[0] != "authenticated" {
+		a.amr = []string{"authenticated"}
+	}
+	for _, l := range a.logins {
+		a.amr = append(a.amr, l.Provider, l.Detail)
+	}
+	mapped, err := mappedTags(pool, a.logins)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range mapped {
+		if a.tags == nil {
+			a.tags = map[string]string{}
+		}
+		a.tags[k] = v
+	}
+	return a, nil
+}
+
+// GetOpenIdToken issues a token for a known identity (basic flow, spec
+// 4.7). Unsigned: the account is the owner of the identity's pool.
+func (s *Service) GetOpenIdToken(ctx context.Context, in *GetOpenIdTokenInput) (*TokenOutput, error) {
+	var ch checks
+	ch.reqStr("identityId", in.IdentityId, shIdentityID)
+	checkLogins(&ch, "logins", in.Logins)
+	if err := ch.err(); err != nil {
+		return nil, err
+	}
+	a, err := s.authenticate(ctx, *in.IdentityId, in.Logins, true)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := s.mint(a.pool, a.x.ID, a.amr, a.tags, s.cfg.OpenIDTokenTTL)
+	if err != nil {
+		return nil, err
+	}
+	return &TokenOutput{IdentityId: a.x.ID, Token: tok}, nil
 }
 
 // updateRetry runs fn in a write transaction, again when it lost a
