@@ -8,6 +8,7 @@
 package fedid
 
 import (
+	"strings"
 	"time"
 )
 
@@ -139,6 +140,11 @@ type Caller struct {
 	Account     string
 	// Region is the region of the request's SigV4 credential scope.
 	Region string
+	// ARN is the caller's principal: the account root for access keys,
+	// the assumed-role ARN for temporary credentials.
+	ARN string
+	// Session is set for temporary credentials fedid issued.
+	Session bool
 }
 
 // SigningKey is one RSA key that signs OpenID tokens.
@@ -232,4 +238,44 @@ func OIDCProviderName(url string) string {
 // OIDCProviderARN is the ARN of an OIDC provider of an account.
 func OIDCProviderARN(account, url string) string {
 	return "arn:" + Partition + ":iam::" + account + ":oidc-provider/" + OIDCProviderName(url)
+}
+
+// Session is a set of temporary credentials fedid issued for an identity
+// (GetCredentialsForIdentity in local mode): an ASIA access key, its
+// secret, and the hash of its session token.
+type Session struct {
+	AccessKeyID string
+	// Secret is the secret access key. Secret: never logged.
+	Secret string
+	// TokenHash is the SHA-256 of the session token; the token itself is
+	// not stored.
+	TokenHash  []byte
+	Account    string
+	RoleARN    string
+	IdentityID string
+	PoolID     string
+	Tags       map[string]string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+}
+
+// String keeps the secret out of logs.
+func (s Session) String() string { return "Session{" + s.AccessKeyID + " " + s.RoleARN + "}" }
+
+// SessionName is the role session name of credentials for identities, as
+// the service names them.
+const SessionName = "CognitoIdentityCredentials"
+
+// AssumedRoleARN is the ARN of a role session:
+// arn:aws:sts::<account>:assumed-role/<role name>/<session name>.
+func AssumedRoleARN(roleARN string) string {
+	account, name := "", roleARN
+	if parts := strings.SplitN(roleARN, ":", 6); len(parts) == 6 {
+		account = parts[4]
+		name = parts[5]
+	}
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
+	}
+	return "arn:" + Partition + ":sts::" + account + ":assumed-role/" + name + "/" + SessionName
 }

@@ -96,6 +96,14 @@ type Store interface {
 	// DeleteOIDCProvider deletes an OIDC provider; ErrNotFound when absent.
 	DeleteOIDCProvider(ctx context.Context, arn string) error
 
+	// PutSession stores temporary credentials fedid issued.
+	PutSession(ctx context.Context, s Session) error
+	// GetSession returns the session of an access key ID.
+	GetSession(ctx context.Context, accessKeyID string) (*Session, error)
+	// DeleteSessionsBefore deletes the sessions that expired before t and
+	// returns how many.
+	DeleteSessionsBefore(ctx context.Context, t time.Time) (int, error)
+
 	// UpdateSigningKeys reads the stored keys, calls fn with them and stores
 	// exactly the set fn returns, atomically: of several callers racing
 	// (several instances on one database), each fn sees what the previous

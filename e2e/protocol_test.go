@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"net/http"
+
+	fedidserver "github.com/fedid/fedid/internal/server"
 	"strings"
 	"testing"
 	"time"
@@ -131,15 +133,21 @@ func TestProtocol(t *testing.T) {
 	if r.Status != 413 {
 		t.Fatalf("big body: %d %s", r.Status, r.Type)
 	}
-	// Operations of later versions answer clearly, never a fake success.
-	r = s.signed(t, "SetIdentityPoolRoles", `{}`)
-	if r.Status != 501 || r.Type != "NotImplementedException" || !strings.Contains(r.Message, "SetIdentityPoolRoles") {
-		t.Fatalf("not implemented: %d %s %s", r.Status, r.Type, r.Message)
+	// All 23 operations are routed to real implementations: an empty
+	// request is a validation error, never unknown or unimplemented.
+	if len(fedidserver.OperationNames) != 23 {
+		t.Fatalf("%d operation names", len(fedidserver.OperationNames))
+	}
+	for _, op := range fedidserver.OperationNames {
+		r := s.signed(t, op, `{}`)
+		if r.Status != 400 || r.Type == "UnknownOperationException" || r.Type == "NotImplementedException" {
+			t.Errorf("%s {}: %d %s %s", op, r.Status, r.Type, r.Message)
+		}
 	}
 	// Signed operations are authenticated before anything else.
 	r = s.raw(t, "SetIdentityPoolRoles", `{}`, "", "", time.Time{})
 	if r.Type != "MissingAuthenticationTokenException" {
-		t.Fatalf("unsigned not-implemented op: %s", r.Type)
+		t.Fatalf("unsigned signed-op: %s", r.Type)
 	}
 
 	// CORS preflight.

@@ -119,6 +119,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		"comma-separated provider=issuer pairs overriding the issuers of social providers, e.g. accounts.google.com=http://127.0.0.1:8080 (env FEDID_SOCIAL_ISSUERS)")
 	providersFile := fs.String("oidc-providers-file", env("FEDID_OIDC_PROVIDERS_FILE", ""),
 		"JSON file of OIDC providers to register at start: [{\"account\",\"url\",\"clientIds\",\"jwksUrl\",\"jwksFile\"}] (env FEDID_OIDC_PROVIDERS_FILE)")
+	creds := fs.String("credentials", env("FEDID_CREDENTIALS", "local"),
+		"GetCredentialsForIdentity mode: local (fedid issues and accepts the credentials) or sts (env FEDID_CREDENTIALS)")
+	stsEndpoint := fs.String("sts-endpoint", env("FEDID_STS_ENDPOINT", ""), "STS endpoint for --credentials sts (env FEDID_STS_ENDPOINT)")
+	credTTLDef, err := envDuration("FEDID_CREDENTIALS_TTL", time.Hour)
+	if err != nil {
+		return err
+	}
+	credTTL := fs.Duration("credentials-ttl", credTTLDef, "lifetime of issued credentials (env FEDID_CREDENTIALS_TTL)")
 	providerTimeout := fs.Duration("provider-timeout", 5*time.Second, "timeout of fetching a provider's discovery document or keys")
 	logLevel := fs.String("log-level", env("FEDID_LOG_LEVEL", "info"), "debug, info, warn or error (env FEDID_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
@@ -158,8 +166,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			SocialIssuers:      socialIssuers,
 			Timeout:            *providerTimeout,
 		},
-		ProvidersFile: *providersFile,
-		Logger:        log,
+		ProvidersFile:  *providersFile,
+		Credentials:    *creds,
+		STSEndpoint:    *stsEndpoint,
+		CredentialsTTL: *credTTL,
+		Logger:         log,
 	})
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/credentials"
 	"github.com/fedid/fedid/internal/federation"
 	"github.com/fedid/fedid/internal/identity"
 	"github.com/fedid/fedid/internal/keys"
@@ -28,6 +29,7 @@ import (
 	"github.com/fedid/fedid/internal/sigv4"
 	"github.com/fedid/fedid/internal/store/postgres"
 	"github.com/fedid/fedid/internal/store/sqlite"
+	"github.com/fedid/fedid/internal/stsquery"
 )
 
 // Config is everything `fedid serve` can be told.
@@ -47,6 +49,12 @@ type Config struct {
 	// ProvidersFile, when set, names a JSON file of OIDC providers
 	// registered at start.
 	ProvidersFile string
+	// Credentials is "local" (default: fedid issues credentials it accepts
+	// itself) or "sts" (AssumeRoleWithWebIdentity at STSEndpoint).
+	Credentials    string
+	STSEndpoint    string
+	CredentialsTTL time.Duration
+
 	// Federation configures the checking of public provider tokens.
 	Federation federation.Config
 
@@ -213,21 +221,47 @@ func Serve(ctx context.Context, cfg Config) error {
 		Issuer: cfg.Issuer, OpenIDTokenTTL: cfg.OpenIDTokenTTL,
 	})
 	svc.SetLoginVerifier(federation.New(cfg.Federation, st, cfg.Clock))
-	lookup := func(ctx context.Context, id string) (string, string, error) {
+	var sessions server.SessionReader
+	switch cfg.Credentials {
+	case "", "local":
+		svc.SetCredentialIssuer(credentials.NewLocal(st, cfg.Clock, cfg.CredentialsTTL))
+		sessions = st
+		go sweepSessions(bg, st, cfg.Clock, log)
+	case "sts":
+		if cfg.STSEndpoint == "" {
+			return errors.New("--credentials sts needs --sts-endpoint (FEDID_STS_ENDPOINT)")
+		}
+		svc.SetCredentialIssuer(credentials.NewSTS(cfg.STSEndpoint, cfg.Region, cfg.CredentialsTTL))
+	default:
+		return fmt.Errorf("--credentials must be local or sts, not %q", cfg.Credentials)
+	}
+	lookup := func(ctx context.Context, id string) (*sigv4.Credential, error) {
 		if testKey && id == TestKeyID {
-			return TestSecret, fedid.DefaultAccountID, nil
+			return &sigv4.Credential{Secret: TestSecret, Account: fedid.DefaultAccountID, ARN: rootARN(fedid.DefaultAccountID)}, nil
+		}
+		if strings.HasPrefix(id, "ASIA") && sessions != nil {
+			se, err := st.GetSession(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if !cfg.Clock.Now().Before(se.ExpiresAt) {
+				return nil, fmt.Errorf("session %s expired: %w", id, fedid.ErrNotFound)
+			}
+			return &sigv4.Credential{Secret: se.Secret, Account: se.Account, TokenHash: se.TokenHash, ARN: fedid.AssumedRoleARN(se.RoleARN)}, nil
 		}
 		k, err := st.GetAccessKey(ctx, id)
 		if err != nil {
-			return "", "", err
+			return nil, err
 		}
-		return k.Secret, k.Account, nil
+		return &sigv4.Credential{Secret: k.Secret, Account: k.Account, ARN: rootARN(k.Account)}, nil
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	h := server.New(server.Config{
 		Service:  svc,
 		Verifier: sigv4.NewVerifier("cognito-identity", lookup, cfg.Clock),
+		STS:      stsquery.Handler(sigv4.NewVerifier("sts", lookup, cfg.Clock), log),
+		Sessions: sessions,
 		OIDC:     oidc.NewHandler(cfg.Issuer, km),
 		Health: func(ctx context.Context) error {
 			if p, ok := st.(interface{ Ping(context.Context) error }); ok {
@@ -266,6 +300,27 @@ func Serve(ctx context.Context, cfg Config) error {
 	}
 	stopBG()
 	return nil
+}
+
+// rootARN is the principal of an account's access keys.
+func rootARN(account string) string { return "arn:" + fedid.Partition + ":iam::" + account + ":root" }
+
+// sweepSessions deletes expired temporary credentials every ten minutes.
+func sweepSessions(ctx context.Context, st fedid.Store, clock fedid.Clock, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := st.DeleteSessionsBefore(ctx, clock.Now()); err != nil {
+				log.Warn("delete expired sessions", "err", err)
+			} else if n > 0 {
+				log.Debug("deleted expired sessions", "count", n)
+			}
+		}
+	}
 }
 
 func checkAccount(a string) error {

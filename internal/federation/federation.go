@@ -179,7 +179,7 @@ func (c *Checker) VerifyLogin(ctx context.Context, pool *fedid.Pool, provider, t
 	if client == "" {
 		return nil, errNotSupportedProvider
 	}
-	return &identity.VerifiedLogin{Provider: provider, Key: sub, Detail: t.detail(client, sub), Claims: j.plainClaims()}, nil
+	return &identity.VerifiedLogin{Provider: provider, Key: sub, Detail: t.detail(client, sub), ClientID: client, Claims: j.plainClaims()}, nil
 }
 
 // key finds the token's signing key: pinned keys, or the JWKS at the

@@ -17,6 +17,9 @@ type VerifiedLogin struct {
 	Key string
 	// Detail is the provider-specific amr element (spec 5.3).
 	Detail string
+	// ClientID is the token's accepted audience (user pool role mappings
+	// are keyed by provider and client).
+	ClientID string
 	// Claims are the token's claims, for role rules and principal tags.
 	Claims map[string]any
 }

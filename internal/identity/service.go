@@ -43,6 +43,7 @@ type Service struct {
 	clock  fedid.Clock
 	cfg    Config
 	logins LoginVerifier
+	creds  CredentialIssuer
 }
 
 // New returns a Service over a store and a token signer.

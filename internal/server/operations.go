@@ -83,5 +83,10 @@ func operations(svc *identity.Service) map[string]operation {
 	set("GetOpenIdToken", public(svc.GetOpenIdToken))
 	set("GetId", public(svc.GetId))
 	set("UnlinkIdentity", public(svc.UnlinkIdentity))
+	set("GetCredentialsForIdentity", public(svc.GetCredentialsForIdentity))
+	set("SetIdentityPoolRoles", withCaller(svc.SetIdentityPoolRoles))
+	set("GetIdentityPoolRoles", withCaller(svc.GetIdentityPoolRoles))
+	set("SetPrincipalTagAttributeMap", withCaller(svc.SetPrincipalTagAttributeMap))
+	set("GetPrincipalTagAttributeMap", withCaller(svc.GetPrincipalTagAttributeMap))
 	return ops
 }

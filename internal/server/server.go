@@ -17,6 +17,7 @@ import (
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/awsjson"
 	"github.com/fedid/fedid/internal/identity"
+	"github.com/fedid/fedid/internal/stsquery"
 )
 
 // Verifier authenticates a signed request (internal/sigv4).
@@ -30,6 +31,12 @@ type Config struct {
 	Verifier Verifier
 	// OIDC serves the discovery document and the JWKS.
 	OIDC http.Handler
+	// STS, when set, answers AWS query-protocol requests (STS
+	// GetCallerIdentity) on the same POST /.
+	STS http.Handler
+	// Sessions, when set, serves POST /fedid/describe-credentials: who is
+	// behind temporary credentials fedid issued.
+	Sessions SessionReader
 	// Health reports whether the server can serve (the store answers).
 	Health   func(ctx context.Context) error
 	Logger   *slog.Logger
@@ -71,6 +78,7 @@ func New(cfg Config) *Server {
 		mux.Handle("/.well-known/", cfg.OIDC)
 	}
 	mux.HandleFunc("/healthz", s.healthz)
+	mux.HandleFunc("/fedid/describe-credentials", s.describeCredentials)
 	mux.Handle("/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
 	s.mux = mux
 	return s
@@ -99,6 +107,10 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		s.preflight(w, r)
 		return
 	case http.MethodPost:
+		if s.cfg.STS != nil && stsquery.IsQuery(r) {
+			s.cfg.STS.ServeHTTP(w, r)
+			return
+		}
 	default:
 		h.Set("Allow", "POST, OPTIONS")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -139,6 +151,13 @@ func (s *Server) call(r *http.Request) (string, any, error) {
 	if op.signed {
 		if caller, err = s.cfg.Verifier.Verify(r.Context(), r, body); err != nil {
 			return name, nil, err
+		}
+		// fedid does not model IAM: an account's access keys may do
+		// everything in it, the role sessions it issued to identities
+		// nothing on this API (as roles for identities are meant to be).
+		if caller.Session {
+			return name, nil, fedid.Errorf(fedid.KindAccessDenied,
+				"User: %s is not authorized to perform: cognito-identity:%s", caller.ARN, name)
 		}
 	}
 	if op.run == nil {

@@ -36,9 +36,20 @@ const (
 	terminator    = "aws4_request"
 )
 
-// SecretLookup returns the secret and account of an access key ID, or an
-// error wrapping fedid.ErrNotFound when the key is unknown.
-type SecretLookup func(ctx context.Context, accessKeyID string) (secret, account string, err error)
+// Credential is what the verifier needs to know of an access key.
+type Credential struct {
+	Secret  string
+	Account string
+	// TokenHash, for temporary credentials, is the SHA-256 of the session
+	// token the request must carry in X-Amz-Security-Token.
+	TokenHash []byte
+	// ARN is the caller's principal (an assumed-role ARN for sessions).
+	ARN string
+}
+
+// SecretLookup returns the credential of an access key ID, or an error
+// wrapping fedid.ErrNotFound when the key is unknown (or expired).
+type SecretLookup func(ctx context.Context, accessKeyID string) (*Credential, error)
 
 // Verifier checks SigV4 signatures for one service.
 type Verifier struct {
@@ -219,20 +230,39 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (fe
 	if ch := r.Header.Get("X-Amz-Content-Sha256"); ch != "" && ch != "UNSIGNED-PAYLOAD" && ch != payloadHash {
 		return fedid.Caller{}, invalid("The provided 'x-amz-content-sha256' header does not match what was computed.")
 	}
-	secret, account, err := v.lookup(ctx, a.AccessKeyID)
+	cred, err := v.lookup(ctx, a.AccessKeyID)
 	if errors.Is(err, fedid.ErrNotFound) {
-		return fedid.Caller{}, fedid.Errorf(fedid.KindUnrecognizedClient, "The security token included in the request is invalid.")
+		return fedid.Caller{}, errUnrecognized
 	}
 	if err != nil {
 		return fedid.Caller{}, fedid.Internal("look up access key", err)
 	}
+	if cred.TokenHash != nil {
+		// Temporary credentials: the session token must be the one issued
+		// with them (and signed, as the SDKs do).
+		tok := sha256.Sum256([]byte(r.Header.Get("X-Amz-Security-Token")))
+		if subtle.ConstantTimeCompare(tok[:], cred.TokenHash) != 1 || !signsHeader(a.SignedHeaders, "x-amz-security-token") {
+			return fedid.Caller{}, errUnrecognized
+		}
+	}
 	sts := StringToSign(amzDate, a.Scope(), CanonicalRequest(r, a.SignedHeaders, payloadHash))
-	want := hmacSHA256(v.signingKey(a, secret), []byte(sts))
+	want := hmacSHA256(v.signingKey(a, cred.Secret), []byte(sts))
 	got, err := hex.DecodeString(a.Signature)
 	if err != nil || subtle.ConstantTimeCompare(want, got) != 1 {
 		return fedid.Caller{}, invalid("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 	}
-	return fedid.Caller{AccessKeyID: a.AccessKeyID, Account: account, Region: a.Region}, nil
+	return fedid.Caller{AccessKeyID: a.AccessKeyID, Account: cred.Account, Region: a.Region, ARN: cred.ARN, Session: cred.TokenHash != nil}, nil
+}
+
+var errUnrecognized = fedid.Errorf(fedid.KindUnrecognizedClient, "The security token included in the request is invalid.")
+
+func signsHeader(signed []string, name string) bool {
+	for _, h := range signed {
+		if h == name {
+			return true
+		}
+	}
+	return false
 }
 
 func hasHost(signed []string) bool {

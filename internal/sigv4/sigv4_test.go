@@ -30,12 +30,12 @@ func (c fixedClock) Now() time.Time { return time.Time(c) }
 var exampleTime = time.Date(2015, 8, 30, 12, 36, 0, 0, time.UTC)
 
 func lookup(keys map[string][2]string) SecretLookup {
-	return func(_ context.Context, id string) (string, string, error) {
+	return func(_ context.Context, id string) (*Credential, error) {
 		k, ok := keys[id]
 		if !ok {
-			return "", "", fmt.Errorf("test lookup %s: %w", id, fedid.ErrNotFound)
+			return nil, fmt.Errorf("test lookup %s: %w", id, fedid.ErrNotFound)
 		}
-		return k[0], k[1], nil
+		return &Credential{Secret: k[0], Account: k[1]}, nil
 	}
 }
 
@@ -295,6 +295,35 @@ func TestNoSecretsInErrors(t *testing.T) {
 	for _, leak := range []string{secret, a.Signature} {
 		if strings.Contains(err.Error(), leak) {
 			t.Fatalf("error leaks %q: %v", leak, err)
+		}
+	}
+}
+
+// TestSessionToken: temporary credentials need their own session token,
+// signed.
+func TestSessionToken(t *testing.T) {
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	hash := sha256.Sum256([]byte("the-session-token"))
+	v := NewVerifier("cognito-identity", func(_ context.Context, id string) (*Credential, error) {
+		return &Credential{Secret: "s", Account: "000000000000", TokenHash: hash[:], ARN: "arn:aws:sts::000000000000:assumed-role/r/CognitoIdentityCredentials"}, nil
+	}, fixedClock(now))
+	sign := func(token string) *http.Request {
+		r := newAPIRequest("{}", "us-east-1")
+		sum := sha256.Sum256([]byte("{}"))
+		err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "ASIAX", SecretAccessKey: "s", SessionToken: token},
+			r, hex.EncodeToString(sum[:]), "cognito-identity", "us-east-1", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	c, err := v.Verify(context.Background(), sign("the-session-token"), []byte("{}"))
+	if err != nil || !c.Session || c.ARN == "" {
+		t.Fatalf("valid session: %v %+v", err, c)
+	}
+	for _, tok := range []string{"", "another-token"} {
+		if _, err := v.Verify(context.Background(), sign(tok), []byte("{}")); fedid.ErrorKind(err) != fedid.KindUnrecognizedClient {
+			t.Errorf("token %q: %v", tok, err)
 		}
 	}
 }

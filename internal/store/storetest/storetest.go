@@ -23,6 +23,7 @@ func Run(t *testing.T, open func(t *testing.T) fedid.Store) {
 	}{
 		{"AccessKeys", testAccessKeys},
 		{"OIDCProviders", testOIDCProviders},
+		{"Sessions", testSessions},
 		{"PoolRoundTrip", testPoolRoundTrip},
 		{"PoolVersions", testPoolVersions},
 		{"ListPools", testListPools},
@@ -144,6 +145,33 @@ func testOIDCProviders(t *testing.T, s fedid.Store) {
 	}
 	if list, _ := s.ListOIDCProviders(ctx, "111111111111"); len(list) != 0 {
 		t.Fatalf("after delete %+v", list)
+	}
+}
+
+func testSessions(t *testing.T, s fedid.Store) {
+	se := fedid.Session{AccessKeyID: "ASIAEXAMPLE000000001", Secret: "secret", TokenHash: []byte{1, 2, 3}, Account: "111111111111",
+		RoleARN: "arn:aws:iam::111111111111:role/r", IdentityID: "us-east-1:i", PoolID: "us-east-1:p",
+		Tags: map[string]string{"team": "blue"}, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+	if err := s.PutSession(ctx, se); err != nil {
+		t.Fatal(err)
+	}
+	old := se
+	old.AccessKeyID, old.Tags, old.ExpiresAt = "ASIAEXAMPLE000000002", nil, base.Add(-time.Minute)
+	if err := s.PutSession(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutSession(ctx, se); !errors.Is(err, fedid.ErrDuplicate) {
+		t.Fatalf("same access key twice: %v", err)
+	}
+	got, err := s.GetSession(ctx, se.AccessKeyID)
+	if err != nil || !reflect.DeepEqual(*got, se) {
+		t.Fatalf("round trip\n got %+v\nwant %+v (%v)", got, se, err)
+	}
+	if n, err := s.DeleteSessionsBefore(ctx, base); err != nil || n != 1 {
+		t.Fatalf("delete expired: %d %v", n, err)
+	}
+	if _, err := s.GetSession(ctx, old.AccessKeyID); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("expired session: %v", err)
 	}
 }
 

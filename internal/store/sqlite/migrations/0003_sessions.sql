@@ -1,0 +1,13 @@
+CREATE TABLE sessions (
+    access_key_id TEXT PRIMARY KEY,
+    secret        TEXT NOT NULL,
+    token_hash    BLOB NOT NULL,
+    account       TEXT NOT NULL,
+    role_arn      TEXT NOT NULL,
+    identity_id   TEXT NOT NULL,
+    pool_id       TEXT NOT NULL,
+    tags          TEXT NOT NULL,
+    created_ns    INTEGER NOT NULL,
+    expires_ns    INTEGER NOT NULL
+);
+CREATE INDEX sessions_by_expiry ON sessions (expires_ns);
