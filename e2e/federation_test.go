@@ -25,15 +25,19 @@ type fedEnv struct {
 	arn, pool, guests   string
 }
 
-func newFedEnv(t *testing.T) *fedEnv {
+func newFedEnv(t *testing.T, mods ...func(*startOpts)) *fedEnv {
 	t.Helper()
 	e := &fedEnv{oidc: newIDP(t, "/tenant"), cognito: newIDP(t, "/us-east-1_Ab12Cd34E"), goog: newIDP(t, "")}
-	e.s = start(t, startOpts{federation: federation.Config{
+	o := startOpts{federation: federation.Config{
 		CognitoIdPEndpoint: e.cognito.srv.URL,
 		SocialIssuers:      map[string]string{"accounts.google.com": e.goog.Issuer()},
 		Timeout:            500 * time.Millisecond,
 		MinRefresh:         10 * time.Millisecond,
-	}})
+	}}
+	for _, m := range mods {
+		m(&o)
+	}
+	e.s = start(t, o)
 	e.c = e.s.testClient()
 	e.arn = registerProvider(t, e.s, "000000000000", e.oidc.Issuer(), "app-client")
 	mk := func(name string, guests bool) string {

@@ -50,8 +50,10 @@ type startOpts struct {
 	clock  fedid.Clock
 	issuer string
 	// keyReload shortens the signing-key reload interval.
-	keyReload  time.Duration
-	federation federation.Config
+	keyReload   time.Duration
+	federation  federation.Config
+	credentials string
+	stsEndpoint string
 }
 
 // start runs fedid with the loopback test key and a second account's key.
@@ -89,6 +91,8 @@ func start(tb testing.TB, o startOpts) *server {
 			Issuer:          o.issuer,
 			KeyReload:       o.keyReload,
 			Federation:      o.federation,
+			Credentials:     o.credentials,
+			STSEndpoint:     o.stsEndpoint,
 			Ready:           func(addr string) { ready <- addr },
 		})
 	}()
@@ -167,14 +171,20 @@ func (s *server) raw(tb testing.TB, op, body, keyID, secret string, at time.Time
 		if at.IsZero() {
 			at = time.Now()
 		}
-		sum := sha256.Sum256([]byte(body))
-		err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret},
-			req, hex.EncodeToString(sum[:]), "cognito-identity", "us-east-1", at)
-		if err != nil {
-			tb.Fatal(err)
-		}
+		sign(tb, req, body, keyID, secret, "cognito-identity", at)
 	}
 	return do(tb, req)
+}
+
+// sign signs req with the SDK's own SigV4 signer.
+func sign(tb testing.TB, req *http.Request, body, keyID, secret, service string, at time.Time) {
+	tb.Helper()
+	sum := sha256.Sum256([]byte(body))
+	err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret},
+		req, hex.EncodeToString(sum[:]), service, "us-east-1", at)
+	if err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func do(tb testing.TB, req *http.Request) rawResp {

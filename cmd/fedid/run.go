@@ -127,6 +127,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	credTTL := fs.Duration("credentials-ttl", credTTLDef, "lifetime of issued credentials (env FEDID_CREDENTIALS_TTL)")
+	throttle := fs.String("throttle", env("FEDID_THROTTLE", "off"), "off, or aws for the service's documented per-account rates (env FEDID_THROTTLE)")
 	providerTimeout := fs.Duration("provider-timeout", 5*time.Second, "timeout of fetching a provider's discovery document or keys")
 	logLevel := fs.String("log-level", env("FEDID_LOG_LEVEL", "info"), "debug, info, warn or error (env FEDID_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
@@ -170,6 +171,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Credentials:    *creds,
 		STSEndpoint:    *stsEndpoint,
 		CredentialsTTL: *credTTL,
+		Throttle:       *throttle,
 		Logger:         log,
 	})
 }

@@ -55,6 +55,10 @@ type Config struct {
 	STSEndpoint    string
 	CredentialsTTL time.Duration
 
+	// Throttle is "" (off, the default) or "aws" (the service's documented
+	// per-account rates).
+	Throttle string
+
 	// Federation configures the checking of public provider tokens.
 	Federation federation.Config
 
@@ -255,6 +259,14 @@ func Serve(ctx context.Context, cfg Config) error {
 		}
 		return &sigv4.Credential{Secret: k.Secret, Account: k.Account, ARN: rootARN(k.Account)}, nil
 	}
+	var throttle *server.Throttle
+	switch cfg.Throttle {
+	case "", "off":
+	case "aws":
+		throttle = server.NewThrottle(server.AWSRates, cfg.Clock.Now)
+	default:
+		return fmt.Errorf("--throttle must be off or aws, not %q", cfg.Throttle)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	h := server.New(server.Config{
@@ -262,6 +274,7 @@ func Serve(ctx context.Context, cfg Config) error {
 		Verifier: sigv4.NewVerifier("cognito-identity", lookup, cfg.Clock),
 		STS:      stsquery.Handler(sigv4.NewVerifier("sts", lookup, cfg.Clock), log),
 		Sessions: sessions,
+		Throttle: throttle,
 		OIDC:     oidc.NewHandler(cfg.Issuer, km),
 		Health: func(ctx context.Context) error {
 			if p, ok := st.(interface{ Ping(context.Context) error }); ok {

@@ -37,6 +37,8 @@ type Config struct {
 	// Sessions, when set, serves POST /fedid/describe-credentials: who is
 	// behind temporary credentials fedid issued.
 	Sessions SessionReader
+	// Throttle, when set, limits request rates per account and operation.
+	Throttle *Throttle
 	// Health reports whether the server can serve (the store answers).
 	Health   func(ctx context.Context) error
 	Logger   *slog.Logger
@@ -158,6 +160,11 @@ func (s *Server) call(r *http.Request) (string, any, error) {
 		if caller.Session {
 			return name, nil, fedid.Errorf(fedid.KindAccessDenied,
 				"User: %s is not authorized to perform: cognito-identity:%s", caller.ARN, name)
+		}
+	}
+	if s.cfg.Throttle != nil {
+		if err := s.cfg.Throttle.Allow(caller.Account, name); err != nil {
+			return name, nil, err
 		}
 	}
 	if op.run == nil {
