@@ -271,6 +271,27 @@ func (s *Service) verifyCognitoToken(x *fedid.Identity, token string) (*fedid.Cl
 	return cl, nil
 }
 
+// activeIdentity reads an identity and its pool for an unsigned call (the
+// account is the pool's); a disabled or inaccessible identity goes no
+// further.
+func (s *Service) activeIdentity(ctx context.Context, id string) (*fedid.Identity, *fedid.Pool, error) {
+	x, err := getIdentity(ctx, s.store, "", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	pool, err := s.store.GetPool(ctx, x.PoolID)
+	if errors.Is(err, fedid.ErrNotFound) {
+		return nil, nil, errIdentityNotFound(x.ID)
+	}
+	if err != nil {
+		return nil, nil, fedid.Internal("get pool", err)
+	}
+	if st := x.State(); st == fedid.StateDisabled || st == fedid.StateInaccessible {
+		return nil, nil, errDisabled(x.ID)
+	}
+	return x, pool, nil
+}
+
 // authenticated is the outcome of presenting an identity and its logins:
 // what GetOpenIdToken and GetCredentialsForIdentity share.
 type authenticated struct {
@@ -288,19 +309,9 @@ type authenticated struct {
 // login linked to it or a token fedid issued for it; new logins are
 // linked and logins of other identities merged.
 func (s *Service) authenticate(ctx context.Context, identityID string, logins map[string]string, classic bool) (*authenticated, error) {
-	x, err := getIdentity(ctx, s.store, "", identityID)
+	x, pool, err := s.activeIdentity(ctx, identityID)
 	if err != nil {
 		return nil, err
-	}
-	pool, err := s.store.GetPool(ctx, x.PoolID)
-	if errors.Is(err, fedid.ErrNotFound) {
-		return nil, errIdentityNotFound(x.ID)
-	}
-	if err != nil {
-		return nil, fedid.Internal("get pool", err)
-	}
-	if st := x.State(); st == fedid.StateDisabled || st == fedid.StateInaccessible {
-		return nil, errDisabled(x.ID)
 	}
 	if classic && pool.AllowClassicFlow != nil && !*pool.AllowClassicFlow {
 		return nil, fedid.Errorf(fedid.KindInvalidParameter, "Basic (classic) flow is not enabled, please use enhanced flow.")

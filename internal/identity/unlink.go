@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"errors"
 	"slices"
 
 	"github.com/fedid/fedid"
@@ -32,19 +31,9 @@ func (s *Service) UnlinkIdentity(ctx context.Context, in *UnlinkIdentityInput) (
 	if err := ch.err(); err != nil {
 		return nil, err
 	}
-	x, err := getIdentity(ctx, s.store, "", *in.IdentityId)
+	x, pool, err := s.activeIdentity(ctx, *in.IdentityId)
 	if err != nil {
 		return nil, err
-	}
-	pool, err := s.store.GetPool(ctx, x.PoolID)
-	if errors.Is(err, fedid.ErrNotFound) {
-		return nil, errIdentityNotFound(x.ID)
-	}
-	if err != nil {
-		return nil, fedid.Internal("get pool", err)
-	}
-	if st := x.State(); st == fedid.StateDisabled || st == fedid.StateInaccessible {
-		return nil, errDisabled(x.ID)
 	}
 	for k := range in.Logins {
 		if k == CognitoIdentityProviderName {

@@ -108,3 +108,24 @@ func DecodeOIDCProvider(p *fedid.OIDCProvider, doc string) error {
 	}
 	return nil
 }
+
+// ReplaceKeys makes a stored key set equal to next: put writes (inserts or
+// updates) every key of next, del removes the keys of old that next drops.
+// Backends call it inside the transaction of UpdateSigningKeys.
+func ReplaceKeys(old, next []fedid.SigningKey, put func(fedid.SigningKey) error, del func(id string) error) error {
+	keep := make(map[string]bool, len(next))
+	for _, k := range next {
+		keep[k.ID] = true
+		if err := put(k); err != nil {
+			return err
+		}
+	}
+	for _, k := range old {
+		if !keep[k.ID] {
+			if err := del(k.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

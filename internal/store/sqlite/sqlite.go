@@ -291,26 +291,17 @@ func (s *Store) UpdateSigningKeys(ctx context.Context, fn func([]fedid.SigningKe
 		if err != nil {
 			return err
 		}
-		keep := map[string]bool{}
-		for _, k := range next {
-			keep[k.ID] = true
+		return codec.ReplaceKeys(old, next, func(k fedid.SigningKey) error {
 			_, err := q.ExecContext(ctx, `INSERT INTO signing_keys (id, seq, private_key, created_ns, active_ns, retired_ns, expires_ns)
 				VALUES (?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, private_key = excluded.private_key, created_ns = excluded.created_ns,
 				active_ns = excluded.active_ns, retired_ns = excluded.retired_ns, expires_ns = excluded.expires_ns`,
 				k.ID, k.Seq, k.PrivateKey, ns(k.CreatedAt), ns(k.ActiveAt), ns(k.RetiredAt), ns(k.ExpiresAt))
-			if err != nil {
-				return wrap("put signing key", err)
-			}
-		}
-		for _, k := range old {
-			if !keep[k.ID] {
-				if _, err := q.ExecContext(ctx, `DELETE FROM signing_keys WHERE id = ?`, k.ID); err != nil {
-					return wrap("delete signing key", err)
-				}
-			}
-		}
-		return nil
+			return wrap("put signing key", err)
+		}, func(id string) error {
+			_, err := q.ExecContext(ctx, `DELETE FROM signing_keys WHERE id = ?`, id)
+			return wrap("delete signing key", err)
+		})
 	})
 }
 
