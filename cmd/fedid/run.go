@@ -30,6 +30,9 @@ Usage:
   fedid oidc-providers remove --arn ARN
                                       register OpenID Connect providers pools can trust
   fedid signing-keys rotate           publish a new token signing key now
+  fedid bench [flags]                 load a Cognito Identity endpoint, report figures
+  fedid seed --identities N [--pool ID]
+                                      create N developer identities directly in the database
   fedid version                       print the version
 `
 
@@ -46,6 +49,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return errors.New("usage: fedid keys create --account ID [--db PATH]")
 		}
 		return keysCreate(ctx, args[2:], stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, args[1:], stdout, stderr)
+	case "seed":
+		return seedCmd(ctx, args[1:], stdout, stderr)
 	case "oidc-providers":
 		return oidcProviders(ctx, args[1:], stdout, stderr)
 	case "signing-keys":
@@ -127,6 +134,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	credTTL := fs.Duration("credentials-ttl", credTTLDef, "lifetime of issued credentials (env FEDID_CREDENTIALS_TTL)")
+	debugAddr := fs.String("debug-addr", env("FEDID_DEBUG_ADDR", ""), "serve net/http/pprof on this address (env FEDID_DEBUG_ADDR)")
 	throttle := fs.String("throttle", env("FEDID_THROTTLE", "off"), "off, or aws for the service's documented per-account rates (env FEDID_THROTTLE)")
 	providerTimeout := fs.Duration("provider-timeout", 5*time.Second, "timeout of fetching a provider's discovery document or keys")
 	logLevel := fs.String("log-level", env("FEDID_LOG_LEVEL", "info"), "debug, info, warn or error (env FEDID_LOG_LEVEL)")
@@ -172,6 +180,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		STSEndpoint:    *stsEndpoint,
 		CredentialsTTL: *credTTL,
 		Throttle:       *throttle,
+		DebugAddr:      *debugAddr,
 		Logger:         log,
 	})
 }

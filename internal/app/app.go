@@ -30,6 +30,7 @@ import (
 	"github.com/fedid/fedid/internal/store/postgres"
 	"github.com/fedid/fedid/internal/store/sqlite"
 	"github.com/fedid/fedid/internal/stsquery"
+	"github.com/fedid/fedid/internal/ttlcache"
 )
 
 // Config is everything `fedid serve` can be told.
@@ -55,6 +56,8 @@ type Config struct {
 	STSEndpoint    string
 	CredentialsTTL time.Duration
 
+	// DebugAddr, when set, serves net/http/pprof there (keep it loopback).
+	DebugAddr string
 	// Throttle is "" (off, the default) or "aws" (the service's documented
 	// per-account rates).
 	Throttle string
@@ -239,6 +242,9 @@ func Serve(ctx context.Context, cfg Config) error {
 	default:
 		return fmt.Errorf("--credentials must be local or sts, not %q", cfg.Credentials)
 	}
+	// Access keys change rarely; a replaced secret takes effect within
+	// keyCacheTTL. Unknown keys are never cached.
+	keyCache := ttlcache.New[*sigv4.Credential](keyCacheTTL, 10000)
 	lookup := func(ctx context.Context, id string) (*sigv4.Credential, error) {
 		if testKey && id == TestKeyID {
 			return &sigv4.Credential{Secret: TestSecret, Account: fedid.DefaultAccountID, ARN: rootARN(fedid.DefaultAccountID)}, nil
@@ -253,11 +259,16 @@ func Serve(ctx context.Context, cfg Config) error {
 			}
 			return &sigv4.Credential{Secret: se.Secret, Account: se.Account, TokenHash: se.TokenHash, ARN: fedid.AssumedRoleARN(se.RoleARN)}, nil
 		}
+		if c, ok := keyCache.Get(id); ok {
+			return c, nil
+		}
 		k, err := st.GetAccessKey(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		return &sigv4.Credential{Secret: k.Secret, Account: k.Account, ARN: rootARN(k.Account)}, nil
+		c := &sigv4.Credential{Secret: k.Secret, Account: k.Account, ARN: rootARN(k.Account)}
+		keyCache.Put(id, c)
+		return c, nil
 	}
 	var throttle *server.Throttle
 	switch cfg.Throttle {
@@ -293,6 +304,16 @@ func Serve(ctx context.Context, cfg Config) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if cfg.DebugAddr != "" {
+		dbg := &http.Server{Addr: cfg.DebugAddr, Handler: pprofMux(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := dbg.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Warn("debug listener", "err", err)
+			}
+		}()
+		defer dbg.Close()
+		log.Info("pprof serving", "addr", cfg.DebugAddr)
+	}
 	log.Info("fedid serving", "addr", addr, "issuer", cfg.Issuer, "region", cfg.Region,
 		"db", RedactDB(cfg.DB), "signer", keys.Backend())
 	errc := make(chan error, 1)
@@ -314,6 +335,9 @@ func Serve(ctx context.Context, cfg Config) error {
 	stopBG()
 	return nil
 }
+
+// keyCacheTTL bounds how long a replaced access key secret keeps working.
+const keyCacheTTL = 5 * time.Second
 
 // rootARN is the principal of an account's access keys.
 func rootARN(account string) string { return "arn:" + fedid.Partition + ":iam::" + account + ":root" }

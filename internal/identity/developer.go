@@ -45,7 +45,7 @@ func (s *Service) GetOpenIdTokenForDeveloperIdentity(ctx context.Context, c fedi
 	if err := ch.err(); err != nil {
 		return nil, err
 	}
-	pool, err := callerPool(ctx, s.store, c, *in.IdentityPoolId)
+	pool, err := s.cachedPool(ctx, c, *in.IdentityPoolId)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,14 @@ func (s *Service) resolveDeveloper(ctx context.Context, req *devRequest, identit
 }
 
 func (s *Service) resolveDeveloperTx(ctx context.Context, tx fedid.Tx, req *devRequest, identityID *string) (*fedid.Identity, error) {
-	pool := req.pool
+	// The pool came from the cache: make sure it still exists.
+	pool, err := tx.GetPool(ctx, req.pool.ID)
+	if errors.Is(err, fedid.ErrNotFound) {
+		return nil, errPoolNotFound(req.pool.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
 	dev := pool.DeveloperProviderName
 	var x *fedid.Identity
 	if identityID != nil {

@@ -255,6 +255,7 @@ func (s *Service) updatePool(ctx context.Context, c fedid.Caller, id string, con
 			out = p
 			return nil
 		})
+		s.pools.Delete(id)
 		if errors.Is(err, fedid.ErrVersion) && attempt < 3 {
 			continue
 		}
@@ -318,6 +319,7 @@ func (s *Service) DeleteIdentityPool(ctx context.Context, c fedid.Caller, in *Po
 	if err != nil {
 		return nil, storeErr("delete pool", err)
 	}
+	s.pools.Delete(*in.IdentityPoolId)
 	return &Empty{}, nil
 }
 

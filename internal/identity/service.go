@@ -13,6 +13,7 @@ import (
 
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/awsjson"
+	"github.com/fedid/fedid/internal/ttlcache"
 )
 
 // Quotas and defaults of the service (spec 3.6).
@@ -44,7 +45,15 @@ type Service struct {
 	cfg    Config
 	logins LoginVerifier
 	creds  CredentialIssuer
+	// pools caches pools for the token fast path only; every write path
+	// reads the pool again inside its transaction.
+	pools *ttlcache.Cache[*fedid.Pool]
 }
+
+// poolCacheTTL is how late the token fast path may see a pool change
+// (only pool deletion matters there, and a deleted pool's logins are gone
+// at once, which sends the request down the write path).
+const poolCacheTTL = 2 * time.Second
 
 // New returns a Service over a store and a token signer.
 func New(store fedid.Store, signer fedid.TokenSigner, clock fedid.Clock, cfg Config) *Service {
@@ -57,7 +66,8 @@ func New(store fedid.Store, signer fedid.TokenSigner, clock fedid.Clock, cfg Con
 	if clock == nil {
 		clock = fedid.SystemClock{}
 	}
-	return &Service{store: store, signer: signer, clock: clock, cfg: cfg, logins: noPublicLogins{}}
+	return &Service{store: store, signer: signer, clock: clock, cfg: cfg, logins: noPublicLogins{},
+		pools: ttlcache.New[*fedid.Pool](poolCacheTTL, 10000)}
 }
 
 // SetLoginVerifier installs the checker of public provider login tokens.
@@ -97,6 +107,18 @@ func callerPool(ctx context.Context, r fedid.Reader, c fedid.Caller, id string) 
 		return nil, errPoolNotFound(id)
 	}
 	return p, nil
+}
+
+// cachedPool is callerPool through the pool cache.
+func (s *Service) cachedPool(ctx context.Context, c fedid.Caller, id string) (*fedid.Pool, error) {
+	if p, ok := s.pools.Get(id); ok && p.Account == c.Account && p.Region == c.Region {
+		return p, nil
+	}
+	p, err := callerPool(ctx, s.store, c, id)
+	if err == nil {
+		s.pools.Put(id, p)
+	}
+	return p, err
 }
 
 // storeErr turns an unexpected store error into an internal error, keeping

@@ -92,3 +92,22 @@ func newSigner(key *rsa.PrivateKey, forceGo bool) (signer, error) {
 func generateKey(bits int) (*rsa.PrivateKey, error) {
 	return rsa.GenerateKey(rand.Reader, bits)
 }
+
+// RawSigner returns a function making bare RS512 signatures with a fresh
+// RSA-2048 key and the backend fedid uses (crypto/rsa when forceGo), for
+// measuring the cost of the signature alone.
+func RawSigner(forceGo bool) (func(digest []byte) ([]byte, error), string, error) {
+	k, err := generateKey(2048)
+	if err != nil {
+		return nil, "", err
+	}
+	s, err := newSigner(k, forceGo)
+	if err != nil {
+		return nil, "", err
+	}
+	name := Backend()
+	if _, ok := s.(goSigner); ok {
+		name = "crypto/rsa"
+	}
+	return s.sign, name, nil
+}
