@@ -175,3 +175,18 @@ func TestTimeMarshal(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkDecode(b *testing.B) {
+	body := []byte(`{"IdentityPoolId":"us-east-1:1699ebc0-7900-4099-b910-2df94f52a030","Logins":{"login.example":"user1"},"TokenDuration":3600}`)
+	var in struct {
+		IdentityPoolId *string           `json:"IdentityPoolId"`
+		Logins         map[string]string `json:"Logins"`
+		TokenDuration  *int64            `json:"TokenDuration"`
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Decode(body, &in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
