@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/awsquery"
 	"github.com/fedid/fedid/internal/credentials"
 	"github.com/fedid/fedid/internal/federation"
 	"github.com/fedid/fedid/internal/identity"
@@ -29,7 +30,6 @@ import (
 	"github.com/fedid/fedid/internal/sigv4"
 	"github.com/fedid/fedid/internal/store/postgres"
 	"github.com/fedid/fedid/internal/store/sqlite"
-	"github.com/fedid/fedid/internal/stsquery"
 	"github.com/fedid/fedid/internal/ttlcache"
 )
 
@@ -283,7 +283,8 @@ func Serve(ctx context.Context, cfg Config) error {
 	h := server.New(server.Config{
 		Service:  svc,
 		Verifier: sigv4.NewVerifier("cognito-identity", lookup, cfg.Clock),
-		STS:      stsquery.Handler(sigv4.NewVerifier("sts", lookup, cfg.Clock), log),
+		Query: &awsquery.Handler{STS: sigv4.NewVerifier("sts", lookup, cfg.Clock), IAM: sigv4.NewVerifier("iam", lookup, cfg.Clock),
+			Providers: st, Log: log},
 		Sessions: sessions,
 		Throttle: throttle,
 		OIDC:     oidc.NewHandler(cfg.Issuer, km),

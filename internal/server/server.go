@@ -16,8 +16,8 @@ import (
 
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/awsjson"
+	"github.com/fedid/fedid/internal/awsquery"
 	"github.com/fedid/fedid/internal/identity"
-	"github.com/fedid/fedid/internal/stsquery"
 )
 
 // Verifier authenticates a signed request (internal/sigv4).
@@ -31,9 +31,9 @@ type Config struct {
 	Verifier Verifier
 	// OIDC serves the discovery document and the JWKS.
 	OIDC http.Handler
-	// STS, when set, answers AWS query-protocol requests (STS
-	// GetCallerIdentity) on the same POST /.
-	STS http.Handler
+	// Query, when set, answers AWS query-protocol requests (STS
+	// GetCallerIdentity, IAM's OIDC provider calls) on the same POST /.
+	Query http.Handler
 	// Sessions, when set, serves POST /fedid/describe-credentials: who is
 	// behind temporary credentials fedid issued.
 	Sessions SessionReader
@@ -120,8 +120,8 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		s.preflight(w, r)
 		return
 	case http.MethodPost:
-		if s.cfg.STS != nil && stsquery.IsQuery(r) {
-			s.cfg.STS.ServeHTTP(w, r)
+		if s.cfg.Query != nil && awsquery.IsQuery(r) {
+			s.cfg.Query.ServeHTTP(w, r)
 			return
 		}
 	default:

@@ -1,0 +1,205 @@
+// Package awsquery answers the AWS query-protocol calls fedid serves on its
+// own port: STS GetCallerIdentity (signing name "sts"), so that a request
+// signed with credentials fedid issued can be traced to its assumed-role
+// session, and IAM's OpenID Connect provider calls (signing name "iam"),
+// so that `aws iam create-open-id-connect-provider --endpoint-url …`
+// registers the providers identity pools trust.
+package awsquery
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/xml"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/fedid/fedid"
+)
+
+// Verifier authenticates a request signed for one service.
+type Verifier interface {
+	Verify(ctx context.Context, r *http.Request, body []byte) (fedid.Caller, error)
+}
+
+// maxBody bounds a query request body.
+const maxBody = 64 << 10
+
+// IsQuery reports whether a request is an AWS query-protocol call (a form
+// body and no X-Amz-Target).
+func IsQuery(r *http.Request) bool {
+	ct := strings.ToLower(r.Header.Get("Content-Type"))
+	return r.Header.Get("X-Amz-Target") == "" && strings.HasPrefix(ct, "application/x-www-form-urlencoded")
+}
+
+// Handler serves the query protocol.
+type Handler struct {
+	STS, IAM  Verifier
+	Providers ProviderStore
+	Log       *slog.Logger
+}
+
+// apiError is a query-protocol error.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+func queryErr(status int, code, format string, args ...any) error {
+	return &apiError{status: status, code: code, message: sprintf(format, args...)}
+}
+
+// authCodes maps fedid's authentication kinds to the query services' codes.
+var authCodes = map[fedid.Kind]string{
+	fedid.KindMissingAuthenticationToken: "MissingAuthenticationToken",
+	fedid.KindIncompleteSignature:        "IncompleteSignature",
+	fedid.KindInvalidSignature:           "SignatureDoesNotMatch",
+	fedid.KindUnrecognizedClient:         "InvalidClientTokenId",
+	fedid.KindAccessDenied:               "AccessDenied",
+}
+
+type action struct {
+	namespace string
+	iam       bool
+	run       func(h *Handler, ctx context.Context, c fedid.Caller, form url.Values) (any, error)
+}
+
+var actions = map[string]action{
+	"GetCallerIdentity":           {stsNS, false, (*Handler).getCallerIdentity},
+	"CreateOpenIDConnectProvider": {iamNS, true, (*Handler).createProvider},
+	"GetOpenIDConnectProvider":    {iamNS, true, (*Handler).getProvider},
+	"ListOpenIDConnectProviders":  {iamNS, true, (*Handler).listProviders},
+	"DeleteOpenIDConnectProvider": {iamNS, true, (*Handler).deleteProvider},
+}
+
+const (
+	stsNS = "https://sts.amazonaws.com/doc/2011-06-15/"
+	iamNS = "https://iam.amazonaws.com/doc/2010-05-08/"
+)
+
+// ServeHTTP answers one query-protocol request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := uuid.NewString()
+	w.Header()["x-amzn-RequestId"] = []string{reqID}
+	ns := stsNS
+	out, err := func() (any, error) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		if err != nil || len(body) > maxBody {
+			return nil, queryErr(400, "InvalidParameterValue", "The request body could not be read.")
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, queryErr(400, "MalformedQueryString", "The request body is not a valid query string.")
+		}
+		name := form.Get("Action")
+		a, ok := actions[name]
+		if !ok {
+			return nil, queryErr(400, "InvalidAction", "Could not find operation %s", truncate(name, 64))
+		}
+		ns = a.namespace
+		v := h.STS
+		if a.iam {
+			v = h.IAM
+		}
+		c, err := v.Verify(r.Context(), r, body)
+		if err != nil {
+			return nil, err
+		}
+		if a.iam && c.Session {
+			return nil, queryErr(403, "AccessDenied", "User: %s is not authorized to perform: iam:%s", c.ARN, name)
+		}
+		return a.run(h, r.Context(), c, form)
+	}()
+	if err != nil {
+		h.writeError(w, ns, reqID, err)
+		return
+	}
+	writeXML(w, http.StatusOK, out)
+}
+
+func (h *Handler) writeError(w http.ResponseWriter, ns, reqID string, err error) {
+	var e errorResponse
+	e.Xmlns, e.RequestID = ns, reqID
+	e.Error.Type = "Sender"
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+		e.Error.Code, e.Error.Message = ae.code, ae.message
+		writeXML(w, ae.status, e)
+		return
+	case authCodes[fedid.ErrorKind(err)] != "":
+		e.Error.Code, e.Error.Message = authCodes[fedid.ErrorKind(err)], fedid.ErrorMessage(err)
+		writeXML(w, http.StatusForbidden, e)
+		return
+	}
+	h.Log.Error("query request failed", "request_id", reqID, "err", err)
+	e.Error.Type, e.Error.Code, e.Error.Message = "Receiver", "InternalFailure", "An internal error occurred."
+	writeXML(w, http.StatusInternalServerError, e)
+}
+
+type errorResponse struct {
+	XMLName xml.Name `xml:"ErrorResponse"`
+	Xmlns   string   `xml:"xmlns,attr"`
+	Error   struct {
+		Type    string `xml:"Type"`
+		Code    string `xml:"Code"`
+		Message string `xml:"Message"`
+	} `xml:"Error"`
+	RequestID string `xml:"RequestId"`
+}
+
+type callerIdentity struct {
+	XMLName xml.Name `xml:"GetCallerIdentityResponse"`
+	Xmlns   string   `xml:"xmlns,attr"`
+	Result  struct {
+		Arn     string `xml:"Arn"`
+		UserID  string `xml:"UserId"`
+		Account string `xml:"Account"`
+	} `xml:"GetCallerIdentityResult"`
+}
+
+func (h *Handler) getCallerIdentity(_ context.Context, c fedid.Caller, _ url.Values) (any, error) {
+	var out callerIdentity
+	out.Xmlns = stsNS
+	out.Result.Account, out.Result.Arn, out.Result.UserID = c.Account, c.ARN, c.Account
+	if c.Session {
+		out.Result.UserID = RoleID(c.ARN) + ":" + fedid.SessionName
+	}
+	return out, nil
+}
+
+// RoleID is a stable, AWS-shaped unique ID (AROA…) for the role of an
+// assumed-role ARN.
+func RoleID(assumedRoleARN string) string {
+	role, _, _ := strings.Cut(strings.TrimPrefix(assumedRoleARN, "arn:aws:sts::"), "/"+fedid.SessionName)
+	sum := sha256.Sum256([]byte(role))
+	return "AROA" + base32.StdEncoding.EncodeToString(sum[:])[:17]
+}
+
+func writeXML(w http.ResponseWriter, status int, v any) {
+	b, err := xml.Marshal(v)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(xml.Header))
+	_, _ = w.Write(b)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
