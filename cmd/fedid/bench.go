@@ -99,6 +99,9 @@ func printResult(w io.Writer, r *bench.Result, asJSON bool) error {
 		if r.ServerCPUPerRequest > 0 {
 			fmt.Fprintf(w, "server    %.0f µs CPU per request (%.1f s CPU in all)\n", r.ServerCPUPerRequest, r.ServerCPUSeconds)
 		}
+		if r.ClientCPUPerRequest > 0 {
+			fmt.Fprintf(w, "client    %.0f µs CPU per request (this load tool)\n", r.ClientCPUPerRequest)
+		}
 	}
 	if r.Raw != nil {
 		fmt.Fprintf(w, "raw sign  %s: %.0f signatures/s on %d workers, %.0f µs CPU per signature\n",

@@ -87,6 +87,9 @@ type Result struct {
 	// ServerCPUPerRequest is the server's CPU time per request (µs).
 	ServerCPUPerRequest float64 `json:"server_cpu_us_per_request,omitempty"`
 	ServerCPUSeconds    float64 `json:"server_cpu_seconds,omitempty"`
+	// ClientCPUPerRequest is the load tool's own CPU time per request (µs):
+	// on a machine it shares with the server, CPU the server did not get.
+	ClientCPUPerRequest float64 `json:"client_cpu_us_per_request,omitempty"`
 	// Raw is the bare-signature calibration of the same run.
 	Raw *RawResult `json:"raw_sign,omitempty"`
 	// CPURatio is server CPU per request over CPU per bare signature.
@@ -132,19 +135,29 @@ func (c *client) call(ctx context.Context, op string, body any, signed bool) (ma
 	if err != nil {
 		return nil, "", err
 	}
+	if res.StatusCode != http.StatusOK {
+		return nil, errorCode(res.StatusCode, rb), nil
+	}
 	var out map[string]any
 	_ = json.Unmarshal(rb, &out)
-	if res.StatusCode != http.StatusOK {
-		code, _ := out["__type"].(string)
-		if i := strings.LastIndex(code, "#"); i >= 0 {
-			code = code[i+1:]
-		}
-		if code == "" {
-			code = "HTTP" + strconv.Itoa(res.StatusCode)
-		}
-		return nil, code, nil
-	}
 	return out, "", nil
+}
+
+// errorCode is the AWS error code of an error response: its __type without
+// the namespace, or HTTP and the status.
+func errorCode(status int, body []byte) string {
+	var out struct {
+		Type string `json:"__type"`
+	}
+	_ = json.Unmarshal(body, &out)
+	code := out.Type
+	if i := strings.LastIndex(code, "#"); i >= 0 {
+		code = code[i+1:]
+	}
+	if code == "" {
+		code = "HTTP" + strconv.Itoa(status)
+	}
+	return code
 }
 
 func (c *client) devToken(ctx context.Context, user string) (map[string]any, string, error) {
@@ -259,6 +272,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		defer cancel()
 	}
 	cpu0, cpuErr := processCPU(cfg.ServerPID)
+	self0, selfErr := processCPU(os.Getpid())
 	start := time.Now()
 	var done, failed atomic.Int64
 	runID := strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -268,13 +282,36 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Progress != nil {
 		go progress(cfg.Progress, start, &done, &failed, stopProgress)
 	}
+	var quoted struct{ pool, provider []byte }
+	quoted.pool, _ = json.Marshal(cfg.Pool)
+	quoted.provider, _ = json.Marshal(cfg.DevProvider)
 	for w := range workers {
 		st := &worker{byOp: map[string]int{}, errs: map[string]int{}}
 		workers[w] = st
+		conn, err := newWire(cfg)
+		if err != nil {
+			return nil, err
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer conn.close()
 			r := rand.New(rand.NewPCG(uint64(w), uint64(start.UnixNano())))
+			var body []byte
+			// devBody is the body of GetOpenIdTokenForDeveloperIdentity
+			// for user, built without a JSON encoder (user names are
+			// plain ASCII).
+			devBody := func(user ...string) []byte {
+				body = append(body[:0], `{"IdentityPoolId":`...)
+				body = append(body, quoted.pool...)
+				body = append(body, `,"Logins":{`...)
+				body = append(body, quoted.provider...)
+				body = append(body, `:"`...)
+				for _, u := range user {
+					body = append(body, u...)
+				}
+				return append(body, `"}}`...)
+			}
 			for n := 0; ; n++ {
 				if runCtx.Err() != nil {
 					return
@@ -285,19 +322,23 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				}
 				op := pick(ops, weights, total, r)
 				t0 := time.Now()
-				var out map[string]any
-				var code string
+				var status int
+				var out []byte
 				var err error
 				switch op {
 				case OpKnown:
-					out, code, err = c.devToken(runCtx, "user-"+strconv.Itoa(r.IntN(cfg.Users)))
+					status, out, err = conn.call(runCtx, "GetOpenIdTokenForDeveloperIdentity",
+						devBody("user-", strconv.Itoa(r.IntN(cfg.Users))), true, t0)
 				case OpNew:
-					out, code, err = c.devToken(runCtx, "new-"+runID+"-"+strconv.Itoa(w)+"-"+strconv.Itoa(n))
+					status, out, err = conn.call(runCtx, "GetOpenIdTokenForDeveloperIdentity",
+						devBody("new-", runID, "-", strconv.Itoa(w), "-", strconv.Itoa(n)), true, t0)
 				case OpGetID:
-					out, code, err = c.call(runCtx, "GetId", map[string]any{"IdentityPoolId": cfg.Pool}, false)
+					b, _ := json.Marshal(map[string]any{"IdentityPoolId": cfg.Pool})
+					status, out, err = conn.call(runCtx, "GetId", b, false, t0)
 				case OpLookup:
-					out, code, err = c.call(runCtx, "LookupDeveloperIdentity", map[string]any{"IdentityPoolId": cfg.Pool,
-						"DeveloperUserIdentifier": "user-" + strconv.Itoa(r.IntN(cfg.Users)), "MaxResults": 10}, true)
+					b, _ := json.Marshal(map[string]any{"IdentityPoolId": cfg.Pool,
+						"DeveloperUserIdentifier": "user-" + strconv.Itoa(r.IntN(cfg.Users)), "MaxResults": 10})
+					status, out, err = conn.call(runCtx, "LookupDeveloperIdentity", b, true, t0)
 				}
 				if err != nil && runCtx.Err() != nil {
 					return // the run ended mid-request
@@ -307,17 +348,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				if cfg.Requests <= 0 {
 					done.Add(1)
 				}
+				token := op == OpKnown || op == OpNew
 				switch {
 				case err != nil:
 					st.errs["transport"]++
 					failed.Add(1)
-				case code != "":
-					st.errs[code]++
+				case status != http.StatusOK:
+					st.errs[errorCode(status, out)]++
 					failed.Add(1)
-				case cfg.VerifyEvery > 0 && (op == OpKnown || op == OpNew) && n%cfg.VerifyEvery == 0:
+				case token && !bytes.Contains(out, []byte(`"Token":"`)):
+					st.errs["NoToken"]++
+					failed.Add(1)
+				case token && cfg.VerifyEvery > 0 && n%cfg.VerifyEvery == 0:
 					st.checked++
-					tok, _ := out["Token"].(string)
-					if err := c.jwks.verify(ctx, c.http, cfg.Endpoint, tok); err != nil {
+					var res struct{ Token string }
+					_ = json.Unmarshal(out, &res)
+					if err := c.jwks.verify(ctx, c.http, cfg.Endpoint, res.Token); err != nil {
 						st.bad++
 					}
 				}
@@ -345,6 +391,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Errors = failed.Load()
 	res.Throughput = float64(res.Requests) / elapsed.Seconds()
 	res.Latency = percentiles(all)
+	if self1, err := processCPU(os.Getpid()); err == nil && selfErr == nil && res.Requests > 0 {
+		res.ClientCPUPerRequest = float64((self1 - self0).Microseconds()) / float64(res.Requests)
+	}
 	if cfg.ServerPID > 0 && cpuErr == nil {
 		if cpu1, err := processCPU(cfg.ServerPID); err == nil && res.Requests > 0 {
 			res.ServerCPUSeconds = (cpu1 - cpu0).Seconds()

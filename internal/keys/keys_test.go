@@ -94,7 +94,7 @@ func TestMintBothBackends(t *testing.T) {
 			name = "crypto/rsa"
 		}
 		t.Run(name, func(t *testing.T) {
-			if _, ok := m.state.Load().current.signer.(osslSigner); ok == forceGo {
+			if _, ok := m.state.Load().current.signer.(*osslSigner); ok == forceGo {
 				t.Fatalf("backend: forceGo=%v but signer is %T (Backend %s)", forceGo, m.state.Load().current.signer, Backend())
 			}
 			tok, err := m.Mint(claims)

@@ -7,10 +7,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-
-	"github.com/microsoft/go-crypto-openssl/bbig"
-	"github.com/microsoft/go-crypto-openssl/openssl"
-	"github.com/microsoft/go-crypto-openssl/osslsetup"
 )
 
 // signer makes an RS512 signature (RSASSA-PKCS1-v1_5 over a SHA-512
@@ -25,13 +21,6 @@ type goSigner struct{ key *rsa.PrivateKey }
 
 func (s goSigner) sign(digest []byte) ([]byte, error) {
 	return rsa.SignPKCS1v15(nil, s.key, crypto.SHA512, digest)
-}
-
-// osslSigner signs through the system's libcrypto.
-type osslSigner struct{ key *openssl.PrivateKeyRSA }
-
-func (s osslSigner) sign(digest []byte) ([]byte, error) {
-	return openssl.SignRSAPKCS1v15(s.key, crypto.SHA512, digest)
 }
 
 // libcrypto names tried in order.
@@ -50,12 +39,9 @@ func initBackend() {
 		if os.Getenv("FEDID_SIGNER") == "go" {
 			return
 		}
-		for _, name := range libcryptoNames {
-			if osslsetup.Init(name) == nil {
-				useOpenSSL = true
-				backendName = osslsetup.VersionText()
-				return
-			}
+		if v, ok := openOpenSSL(libcryptoNames); ok {
+			useOpenSSL = true
+			backendName = v
 		}
 	})
 }
@@ -73,19 +59,14 @@ func newSigner(key *rsa.PrivateKey, forceGo bool) (signer, error) {
 	if !useOpenSSL || forceGo {
 		return goSigner{key}, nil
 	}
-	key.Precompute()
-	p := key.Primes
-	if len(p) != 2 {
+	if len(key.Primes) != 2 {
 		return goSigner{key}, nil
 	}
-	k, err := openssl.NewPrivateKeyRSA(
-		bbig.Enc(key.N), bbig.Enc(bigInt(key.E)), bbig.Enc(key.D),
-		bbig.Enc(p[0]), bbig.Enc(p[1]),
-		bbig.Enc(key.Precomputed.Dp), bbig.Enc(key.Precomputed.Dq), bbig.Enc(key.Precomputed.Qinv))
+	s, err := newOSSLSigner(key)
 	if err != nil {
 		return nil, fmt.Errorf("keys: load key into OpenSSL: %w", err)
 	}
-	return osslSigner{k}, nil
+	return s, nil
 }
 
 // generateKey makes a new RSA key of the given size.
