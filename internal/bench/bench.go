@@ -340,7 +340,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 						"DeveloperUserIdentifier": "user-" + strconv.Itoa(r.IntN(cfg.Users)), "MaxResults": 10})
 					status, out, err = conn.call(runCtx, "LookupDeveloperIdentity", b, true, t0)
 				}
-				if err != nil && runCtx.Err() != nil {
+				if err != nil && (runCtx.Err() != nil || errors.Is(err, context.DeadlineExceeded)) {
 					return // the run ended mid-request
 				}
 				st.lat = append(st.lat, time.Since(t0))

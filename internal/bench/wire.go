@@ -117,6 +117,10 @@ func (w *wire) call(ctx context.Context, op string, body []byte, signed bool, no
 			return status, w.body, nil
 		}
 		w.close()
+		if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+			// The run's end cut the request short: not a transport error.
+			return 0, nil, context.DeadlineExceeded
+		}
 		if fresh || attempt > 0 || ctx.Err() != nil {
 			return 0, nil, err
 		}

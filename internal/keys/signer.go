@@ -29,19 +29,29 @@ var libcryptoNames = []string{"libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.s
 var (
 	backendOnce sync.Once
 	useOpenSSL  bool
+	// viaCgo makes OpenSSL signatures ordinary cgo calls instead of direct
+	// calls (osslSigner.signDirect).
+	viaCgo      bool
 	backendName string
 )
 
-// initBackend loads libcrypto once. FEDID_SIGNER=go forces crypto/rsa.
+// initBackend loads libcrypto once. FEDID_SIGNER=go forces crypto/rsa;
+// FEDID_SIGNER=openssl-cgo signs with OpenSSL through ordinary cgo calls
+// (slower under load; kept to measure the difference and as a way out).
 func initBackend() {
 	backendOnce.Do(func() {
 		backendName = "crypto/rsa"
-		if os.Getenv("FEDID_SIGNER") == "go" {
+		mode := os.Getenv("FEDID_SIGNER")
+		if mode == "go" {
 			return
 		}
 		if v, ok := openOpenSSL(libcryptoNames); ok {
 			useOpenSSL = true
 			backendName = v
+			if mode == "openssl-cgo" {
+				viaCgo = true
+				backendName += " (cgo calls)"
+			}
 		}
 	})
 }
@@ -62,7 +72,7 @@ func newSigner(key *rsa.PrivateKey, forceGo bool) (signer, error) {
 	if len(key.Primes) != 2 {
 		return goSigner{key}, nil
 	}
-	s, err := newOSSLSigner(key)
+	s, err := newOSSLSigner(key, !viaCgo)
 	if err != nil {
 		return nil, fmt.Errorf("keys: load key into OpenSSL: %w", err)
 	}

@@ -230,7 +230,9 @@ func (s *Store) GetIdentity(ctx context.Context, id string) (*fedid.Identity, er
 
 // FindLogin implements fedid.Reader.
 func (s *Store) FindLogin(ctx context.Context, poolID, provider, key string) (string, error) {
-	return s.rd().FindLogin(ctx, poolID, provider, key)
+	return s.logins.find(ctx, loginKey{poolID, provider, key}, func() (string, error) {
+		return s.rd().FindLogin(ctx, poolID, provider, key)
+	})
 }
 
 // ListIdentities implements fedid.Reader.

@@ -39,8 +39,9 @@ var Synchronous = "NORMAL"
 
 // Store is the SQLite implementation of fedid.Store.
 type Store struct {
-	w, r *sql.DB
-	q    queries
+	w, r   *sql.DB
+	q      queries
+	logins *loginCache
 }
 
 var _ fedid.Store = (*Store)(nil)
@@ -86,7 +87,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxLifetime(0)
-	s := &Store{w: w, r: r}
+	watch, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	watch.SetMaxOpenConns(1)
+	watch.SetMaxIdleConns(1)
+	watch.SetConnMaxLifetime(0)
+	s := &Store{w: w, r: r, logins: newLoginCache(watch)}
 	if err := s.q.prepare(ctx, r); err != nil {
 		s.Close()
 		return nil, err
@@ -162,6 +172,9 @@ func (s *Store) Ping(ctx context.Context) error { return s.r.PingContext(ctx) }
 func (s *Store) Close() error {
 	s.q.close()
 	var errs []error
+	if s.logins != nil {
+		errs = append(errs, s.logins.watch.Close())
+	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
@@ -252,6 +265,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx fedid.Tx) error) error {
 }
 
 func (s *Store) update(ctx context.Context, fn func(tx fedid.Tx) error) error {
+	defer s.logins.invalidate() // whether or not it commits
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return wrap("begin", err)

@@ -1,0 +1,102 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// loginCache remembers which identity holds a login, so that the hot path
+// of GetOpenIdTokenForDeveloperIdentity (a known developer user) reads no
+// database. An entry is good only while nothing may have changed logins
+// since it was read:
+//
+//   - every write transaction of this process bumps the generation when it
+//     ends, whatever its outcome, and entries read under an older
+//     generation are ignored;
+//   - another process writing the same file (a second `fedid serve`, or the
+//     CLI) is seen through PRAGMA data_version on a connection of its own,
+//     which changes whenever any other connection commits; it is read at
+//     most every watchEvery, and before the first lookup after a quieter
+//     spell, so a change committed elsewhere is seen within watchEvery.
+//
+// Only found logins are kept (a login that appears is read from the
+// database until then), and at most maxLogins of them.
+type loginCache struct {
+	gen atomic.Uint64
+
+	mu sync.RWMutex
+	m  map[loginKey]loginEntry
+
+	watch     *sql.DB // one connection, never used to write
+	watchMu   sync.Mutex
+	lastWatch atomic.Int64 // Unix ns of the last data_version read
+	version   int64
+}
+
+type loginKey struct{ pool, provider, key string }
+
+type loginEntry struct {
+	identity string
+	gen      uint64
+}
+
+const (
+	maxLogins  = 1 << 17
+	watchEvery = time.Millisecond
+)
+
+func newLoginCache(watch *sql.DB) *loginCache {
+	return &loginCache{m: map[loginKey]loginEntry{}, watch: watch}
+}
+
+// invalidate marks every entry stale; called when a write transaction ends.
+func (c *loginCache) invalidate() { c.gen.Add(1) }
+
+// observe reads data_version when it is due; a change made by another
+// connection invalidates the cache. A failed read invalidates it too.
+func (c *loginCache) observe(ctx context.Context) {
+	now := time.Now().UnixNano()
+	if now-c.lastWatch.Load() < int64(watchEvery) {
+		return
+	}
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
+	if now-c.lastWatch.Load() < int64(watchEvery) {
+		return // another goroutine read it meanwhile
+	}
+	var v int64
+	if err := c.watch.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil || v != c.version {
+		c.version = v
+		c.invalidate()
+	}
+	c.lastWatch.Store(time.Now().UnixNano())
+}
+
+// find returns the identity holding the login, from the cache or from
+// read.
+func (c *loginCache) find(ctx context.Context, k loginKey, read func() (string, error)) (string, error) {
+	c.observe(ctx)
+	g := c.gen.Load()
+	c.mu.RLock()
+	e, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok && e.gen == g {
+		return e.identity, nil
+	}
+	id, err := read()
+	if err != nil || id == "" {
+		return id, err
+	}
+	c.mu.Lock()
+	if len(c.m) >= maxLogins {
+		clear(c.m)
+	}
+	// Tagged with the generation from before the read: a write that ended
+	// during the read makes the entry stale at once.
+	c.m[k] = loginEntry{identity: id, gen: g}
+	c.mu.Unlock()
+	return id, nil
+}
