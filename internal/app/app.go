@@ -245,9 +245,10 @@ func Serve(ctx context.Context, cfg Config) error {
 	// Access keys change rarely; a replaced secret takes effect within
 	// keyCacheTTL. Unknown keys are never cached.
 	keyCache := ttlcache.New[*sigv4.Credential](keyCacheTTL, 10000)
+	testCred := &sigv4.Credential{Secret: TestSecret, Account: fedid.DefaultAccountID, ARN: rootARN(fedid.DefaultAccountID)}
 	lookup := func(ctx context.Context, id string) (*sigv4.Credential, error) {
 		if testKey && id == TestKeyID {
-			return &sigv4.Credential{Secret: TestSecret, Account: fedid.DefaultAccountID, ARN: rootARN(fedid.DefaultAccountID)}, nil
+			return testCred, nil
 		}
 		if strings.HasPrefix(id, "ASIA") && sessions != nil {
 			se, err := st.GetSession(ctx, id)

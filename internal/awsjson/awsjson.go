@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fedid/fedid"
@@ -123,20 +124,57 @@ func headerSafe(s string) string {
 
 // WriteJSON writes a 200 response with v as its body.
 func WriteJSON(w http.ResponseWriter, v any) error {
+	if a, ok := v.(Appender); ok {
+		bp := outBufs.Get().(*[]byte)
+		defer outBufs.Put(bp)
+		if b, ok := a.AppendJSON((*bp)[:0]); ok {
+			*bp = b
+			return writeBody(w, b)
+		}
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("awsjson: encode response: %w", err)
 	}
-	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	return writeBody(w, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+}
+
+func writeBody(w http.ResponseWriter, b []byte) error {
 	h := w.Header()
-	h.Set("Content-Type", ContentType)
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h["Content-Type"] = contentTypeValue
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(b)
 	return err
 }
+
+var contentTypeValue = []string{ContentType}
+
+// Appender is a response that writes its own JSON encoding (for responses
+// on the hot path, where encoding/json's reflection shows in profiles). It
+// appends to b and reports false when it cannot encode the value exactly
+// as encoding/json would, and the generic encoder is used instead.
+type Appender interface {
+	AppendJSON(b []byte) ([]byte, bool)
+}
+
+// AppendPlainString appends s as a JSON string when it needs no escaping
+// (printable ASCII but '"' and '\\'), the form encoding/json gives it, and
+// reports false otherwise.
+func AppendPlainString(b []byte, s string) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return b, false
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), true
+}
+
+var outBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 // Operation returns the operation named by the request's X-Amz-Target
 // header, without checking that it exists.

@@ -120,6 +120,16 @@ type TokenOutput struct {
 	Token      string `json:"Token"`
 }
 
+// AppendJSON implements awsjson.Appender: the same bytes as encoding/json
+// for the token response, without reflection.
+func (o *TokenOutput) AppendJSON(b []byte) ([]byte, bool) {
+	b = append(b, `{"IdentityId":`...)
+	b, ok1 := awsjson.AppendPlainString(b, o.IdentityId)
+	b = append(b, `,"Token":`...)
+	b, ok2 := awsjson.AppendPlainString(b, o.Token)
+	return append(b, '}'), ok1 && ok2
+}
+
 // GetOpenIdTokenInput is the GetOpenIdToken request.
 type GetOpenIdTokenInput struct {
 	IdentityId *string           `json:"IdentityId"`

@@ -56,6 +56,13 @@ func initBackend() {
 	})
 }
 
+// SignsDirectly reports whether signatures run as direct OpenSSL calls on
+// the calling goroutine's thread (osslSigner.signDirect).
+func SignsDirectly() bool {
+	initBackend()
+	return useOpenSSL && !viaCgo
+}
+
 // Backend names the RS512 implementation in use: the OpenSSL version text,
 // or "crypto/rsa" when libcrypto could not be loaded or FEDID_SIGNER=go.
 func Backend() string {

@@ -12,6 +12,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"hash"
 	"net/http"
 	"net/url"
 	"sort"
@@ -58,15 +59,33 @@ type Verifier struct {
 	clock   fedid.Clock
 
 	mu   sync.RWMutex
-	keys map[string]derivedKey
+	keys map[string]*derivedKey
 }
 
 // derivedKey caches a signing key; the secret it came from is kept to
-// notice a changed secret.
+// notice a changed secret. macs holds HMAC-SHA256 states keyed with it,
+// reused from one request to the next.
 type derivedKey struct {
 	secret string
 	key    []byte
+	macs   sync.Pool
 }
+
+// sign returns the HMAC-SHA256 of data under the key.
+func (dk *derivedKey) sign(data []byte) (out [sha256.Size]byte) {
+	m, _ := dk.macs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, dk.key)
+	}
+	m.Reset()
+	m.Write(data)
+	m.Sum(out[:0])
+	dk.macs.Put(m)
+	return out
+}
+
+// bufs are scratch buffers for canonical requests and strings to sign.
+var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // maxCachedKeys bounds the derived-key cache; past it the cache starts
 // over (keys are derived per access key, day and region, so a working set
@@ -78,7 +97,7 @@ func NewVerifier(service string, lookup SecretLookup, clock fedid.Clock) *Verifi
 	if clock == nil {
 		clock = fedid.SystemClock{}
 	}
-	return &Verifier{service: service, lookup: lookup, clock: clock, keys: map[string]derivedKey{}}
+	return &Verifier{service: service, lookup: lookup, clock: clock, keys: map[string]*derivedKey{}}
 }
 
 // Authorization is a parsed Authorization header.
@@ -226,8 +245,10 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (fe
 			a.Date, amzDate[:scopeDateLen], amzDate)
 	}
 	sum := sha256.Sum256(body)
-	payloadHash := hex.EncodeToString(sum[:])
-	if ch := r.Header.Get("X-Amz-Content-Sha256"); ch != "" && ch != "UNSIGNED-PAYLOAD" && ch != payloadHash {
+	var hashHex [2 * sha256.Size]byte
+	hex.Encode(hashHex[:], sum[:])
+	payloadHash := hashHex[:]
+	if ch := r.Header.Get("X-Amz-Content-Sha256"); ch != "" && ch != "UNSIGNED-PAYLOAD" && ch != string(payloadHash) {
 		return fedid.Caller{}, invalid("The provided 'x-amz-content-sha256' header does not match what was computed.")
 	}
 	cred, err := v.lookup(ctx, a.AccessKeyID)
@@ -245,10 +266,21 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (fe
 			return fedid.Caller{}, errUnrecognized
 		}
 	}
-	sts := StringToSign(amzDate, a.Scope(), CanonicalRequest(r, a.SignedHeaders, payloadHash))
-	want := hmacSHA256(v.signingKey(a, cred.Secret), []byte(sts))
-	got, err := hex.DecodeString(a.Signature)
-	if err != nil || subtle.ConstantTimeCompare(want, got) != 1 {
+	bp := bufs.Get().(*[]byte)
+	cr := appendCanonicalRequest((*bp)[:0], r, a.SignedHeaders, payloadHash)
+	crSum := sha256.Sum256(cr)
+	sts := append(cr[:0], Algorithm+"\n"...)
+	sts = append(sts, amzDate...)
+	sts = append(sts, '\n')
+	sts = appendScope(sts, a)
+	sts = append(sts, '\n')
+	sts = hex.AppendEncode(sts, crSum[:])
+	want := v.signingKey(a, cred.Secret).sign(sts)
+	*bp = sts
+	bufs.Put(bp)
+	var got [sha256.Size]byte
+	_, err = hex.Decode(got[:], []byte(a.Signature))
+	if err != nil || subtle.ConstantTimeCompare(want[:], got[:]) != 1 {
 		return fedid.Caller{}, invalid("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 	}
 	return fedid.Caller{AccessKeyID: a.AccessKeyID, Account: cred.Account, Region: a.Region, ARN: cred.ARN, Session: cred.TokenHash != nil}, nil
@@ -301,22 +333,23 @@ func truncate(s string, n int) string {
 }
 
 // signingKey derives (or takes from the cache) the key for the scope.
-func (v *Verifier) signingKey(a *Authorization, secret string) []byte {
-	ck := a.AccessKeyID + "\x00" + a.Date + "\x00" + a.Region
+func (v *Verifier) signingKey(a *Authorization, secret string) *derivedKey {
+	var kb [128]byte
+	k := append(append(append(append(append(kb[:0], a.AccessKeyID...), 0), a.Date...), 0), a.Region...)
 	v.mu.RLock()
-	dk, ok := v.keys[ck]
+	dk, ok := v.keys[string(k)] // no allocation for the lookup
 	v.mu.RUnlock()
 	if ok && dk.secret == secret {
-		return dk.key
+		return dk
 	}
-	key := DeriveKey(secret, a.Date, a.Region, v.service)
+	dk = &derivedKey{secret: secret, key: DeriveKey(secret, a.Date, a.Region, v.service)}
 	v.mu.Lock()
 	if len(v.keys) >= maxCachedKeys {
-		v.keys = make(map[string]derivedKey, maxCachedKeys)
+		v.keys = make(map[string]*derivedKey, maxCachedKeys)
 	}
-	v.keys[ck] = derivedKey{secret: secret, key: key}
+	v.keys[string(k)] = dk
 	v.mu.Unlock()
-	return key
+	return dk
 }
 
 // DeriveKey computes the SigV4 signing key for a day, region and service.
@@ -344,31 +377,49 @@ func StringToSign(amzDate, scope, canonicalRequest string) string {
 // method, canonical URI, canonical query string, canonical headers, signed
 // headers and payload hash, one per line.
 func CanonicalRequest(r *http.Request, signed []string, payloadHash string) string {
-	var b strings.Builder
-	b.WriteString(r.Method)
-	b.WriteByte('\n')
-	b.WriteString(canonicalURI(r.URL))
-	b.WriteByte('\n')
-	b.WriteString(canonicalQuery(r.URL.RawQuery))
-	b.WriteByte('\n')
+	return string(appendCanonicalRequest(nil, r, signed, []byte(payloadHash)))
+}
+
+func appendCanonicalRequest(b []byte, r *http.Request, signed []string, payloadHash []byte) []byte {
+	b = append(b, r.Method...)
+	b = append(b, '\n')
+	b = append(b, canonicalURI(r.URL)...)
+	b = append(b, '\n')
+	b = append(b, canonicalQuery(r.URL.RawQuery)...)
+	b = append(b, '\n')
 	for _, name := range signed {
-		b.WriteString(name)
-		b.WriteByte(':')
-		b.WriteString(headerValue(r, name))
-		b.WriteByte('\n')
+		b = append(b, name...)
+		b = append(b, ':')
+		b = appendHeaderValue(b, r, name)
+		b = append(b, '\n')
 	}
-	b.WriteByte('\n')
-	b.WriteString(strings.Join(signed, ";"))
-	b.WriteByte('\n')
-	b.WriteString(payloadHash)
-	return b.String()
+	b = append(b, '\n')
+	for i, name := range signed {
+		if i > 0 {
+			b = append(b, ';')
+		}
+		b = append(b, name...)
+	}
+	b = append(b, '\n')
+	return append(b, payloadHash...)
+}
+
+// appendScope appends the credential scope of a.
+func appendScope(b []byte, a *Authorization) []byte {
+	b = append(b, a.Date...)
+	b = append(b, '/')
+	b = append(b, a.Region...)
+	b = append(b, '/')
+	b = append(b, a.Service...)
+	b = append(b, '/')
+	return append(b, a.Terminator...)
 }
 
 // canonicalURI is the path as sent, each segment URI-encoded once more
 // (non-S3 services sign the encoded path encoded again).
 func canonicalURI(u *url.URL) string {
 	p := u.EscapedPath()
-	if p == "" {
+	if p == "" || p == "/" {
 		return "/"
 	}
 	return encode(p, false)
@@ -432,29 +483,24 @@ func encode(s string, encodeSlash bool) string {
 	return b.String()
 }
 
-// headerValue is the canonical value of a signed header: the values
-// trimmed, inner runs of spaces folded, joined by commas.
-func headerValue(r *http.Request, name string) string {
+// appendHeaderValue appends the canonical value of a signed header: the
+// values trimmed, inner runs of spaces folded, joined by commas.
+func appendHeaderValue(b []byte, r *http.Request, name string) []byte {
 	switch name {
 	case "host", ":authority":
-		return r.Host
+		return append(b, r.Host...)
 	case "content-length":
 		if r.Header.Get("Content-Length") == "" && r.ContentLength >= 0 {
-			return strconv.FormatInt(r.ContentLength, 10)
+			return strconv.AppendInt(b, r.ContentLength, 10)
 		}
 	}
-	vals := r.Header.Values(name)
-	switch len(vals) {
-	case 0:
-		return ""
-	case 1:
-		return foldSpaces(vals[0])
+	for i, v := range r.Header.Values(name) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, foldSpaces(v)...)
 	}
-	folded := make([]string, len(vals))
-	for i, v := range vals {
-		folded[i] = foldSpaces(v)
-	}
-	return strings.Join(folded, ",")
+	return b
 }
 
 func foldSpaces(s string) string {
