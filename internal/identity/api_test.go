@@ -39,5 +39,3 @@ func TestTokenOutputJSON(t *testing.T) {
 		}
 	}
 }
-
-
