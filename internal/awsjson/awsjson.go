@@ -250,6 +250,9 @@ func Decode(body []byte, v any) error {
 	if body[0] != '{' {
 		return fedid.Errorf(fedid.KindSerialization, "Request body must be a JSON object.")
 	}
+	if fd, ok := v.(FastDecoder); ok && fd.DecodeJSON(body) {
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError

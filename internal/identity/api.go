@@ -114,6 +114,38 @@ type GetOpenIdTokenForDeveloperIdentityInput struct {
 	TokenDuration  *int64            `json:"TokenDuration"`
 }
 
+// DecodeJSON implements awsjson.FastDecoder for the hot path's request.
+func (in *GetOpenIdTokenForDeveloperIdentityInput) DecodeJSON(b []byte) bool {
+	var seen uint8
+	r := awsjson.NewReader(b)
+	once := func(bit uint8) bool {
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return true
+	}
+	ok := r.Object(func(key string) bool {
+		switch key {
+		case "IdentityPoolId":
+			return once(1) && r.OptString(&in.IdentityPoolId)
+		case "IdentityId":
+			return once(2) && r.OptString(&in.IdentityId)
+		case "Logins":
+			return once(4) && r.StringMap(&in.Logins)
+		case "PrincipalTags":
+			return once(8) && r.StringMap(&in.PrincipalTags)
+		case "TokenDuration":
+			return once(16) && r.OptInt64(&in.TokenDuration)
+		}
+		return false
+	}) && r.End()
+	if !ok {
+		*in = GetOpenIdTokenForDeveloperIdentityInput{} // encoding/json starts from zero
+	}
+	return ok
+}
+
 // TokenOutput is the response of the token operations.
 type TokenOutput struct {
 	IdentityId string `json:"IdentityId"`

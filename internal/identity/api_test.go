@@ -2,7 +2,10 @@ package identity
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"net/http/httptest"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/fedid/fedid/internal/awsjson"
@@ -36,6 +39,77 @@ func TestTokenOutputJSON(t *testing.T) {
 		}
 		if rec.Header().Get("Content-Length") != "" && rec.Header().Get("Content-Length") != itoa(rec.Body.Len()) {
 			t.Fatalf("content-length %s for %d bytes", rec.Header().Get("Content-Length"), rec.Body.Len())
+		}
+	}
+}
+
+// fastSeeds are request bodies for the fast decoder: what SDKs send, and
+// near misses it must step aside for.
+var fastSeeds = []string{
+	`{"IdentityPoolId":"us-east-1:aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","Logins":{"login.example":"user-1"}}`,
+	` { "IdentityPoolId" : "p" , "IdentityId" : null , "Logins" : { } , "PrincipalTags" : {"a":"b","c":""} , "TokenDuration" : 3600 } `,
+	`{"IdentityPoolId":null,"Logins":null,"PrincipalTags":null,"TokenDuration":null}`,
+	`{"TokenDuration":-0}`, `{"TokenDuration":0}`, `{"TokenDuration":01}`, `{"TokenDuration":1.5}`, `{"TokenDuration":1e3}`,
+	`{"TokenDuration":99999999999999999999}`, `{"TokenDuration":"60"}`, `{"IdentityPoolId":5}`,
+	`{"identitypoolid":"p"}`, `{"IdentityPoolId":"p","IdentityPoolId":"q"}`, `{"Logins":{"a":"1","a":"2"}}`,
+	`{"Logins":{"a":"\u00e9"}}`, `{"Logins":{"a":"é"}}`, `{"Logins":{"a":"x\ty"}}`, `{"Other":1}`, `{}`, `{"IdentityPoolId":"p"}x`,
+	`{"IdentityPoolId":"p",}`, `{"IdentityPoolId" "p"}`, `{"Logins":{"a":1}}`, `{"Logins":["a"]}`, `{"IdentityPoolId":"p"}{}`,
+}
+
+// TestFastDecodeTakesSDKBodies checks the fast decoder takes what SDKs
+// send (else it would silently never run).
+func TestFastDecodeTakesSDKBodies(t *testing.T) {
+	for _, s := range fastSeeds[:4] {
+		var in GetOpenIdTokenForDeveloperIdentityInput
+		if !in.DecodeJSON([]byte(s)) {
+			t.Errorf("fast decoder refused %s", s)
+		}
+	}
+}
+
+// FuzzFastDecode holds the fast decoder to encoding/json: whenever it
+// takes a body, encoding/json takes it too and decodes the same value.
+func FuzzFastDecode(f *testing.F) {
+	for _, s := range fastSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		var fast GetOpenIdTokenForDeveloperIdentityInput
+		if !fast.DecodeJSON([]byte(body)) {
+			if !reflect.DeepEqual(fast, GetOpenIdTokenForDeveloperIdentityInput{}) {
+				t.Fatalf("refused %q but left %+v", body, fast)
+			}
+			return
+		}
+		var ref GetOpenIdTokenForDeveloperIdentityInput
+		dec := json.NewDecoder(strings.NewReader(body))
+		if err := dec.Decode(&ref); err != nil || dec.More() {
+			t.Fatalf("fast decoder took %q, encoding/json refuses it: %v", body, err)
+		}
+		if !reflect.DeepEqual(fast, ref) {
+			t.Fatalf("%q: fast %+v, encoding/json %+v", body, fast, ref)
+		}
+	})
+}
+
+// TestPatternMatchers holds each hand-written matcher to its regexp.
+func TestPatternMatchers(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "aAzZ09_-:fg.é \x00"
+	for _, p := range []pattern{patIdentityPoolID} {
+		for _, s := range []string{"", ":", "a:", ":a", "us-east-1:aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "a:b:c", "é:0", "a:0\n"} {
+			if p.match(s) != p.re.MatchString(s) {
+				t.Fatalf("%s on %q: %v, regexp %v", p.text, s, p.match(s), p.re.MatchString(s))
+			}
+		}
+		for range 200000 {
+			b := make([]byte, r.IntN(8))
+			for i := range b {
+				b[i] = alphabet[r.IntN(len(alphabet))]
+			}
+			if s := string(b); p.match(s) != p.re.MatchString(s) {
+				t.Fatalf("%s on %q: %v, regexp %v", p.text, s, p.match(s), p.re.MatchString(s))
+			}
 		}
 	}
 }

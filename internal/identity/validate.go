@@ -13,7 +13,7 @@ import (
 // Patterns of the service model (spec sections 3 and 4), matched against the
 // whole value. Go's RE2 \w is ASCII, as Java's is without the Unicode flag.
 var (
-	patIdentityPoolID   = newPattern(`[\w-]+:[0-9a-f-]+`)
+	patIdentityPoolID   = newPattern(`[\w-]+:[0-9a-f-]+`).with(matchPoolID)
 	patIdentityPoolName = newPattern(`[\w\s+=,.@-]+`)
 	patDeveloperName    = newPattern(`[\w._-]+`)
 	patClientID         = newPattern(`[\w.;_/-]+`)
@@ -28,10 +28,41 @@ var (
 type pattern struct {
 	text string
 	re   *regexp.Regexp
+	// match is re.MatchString, or a hand-written equivalent for a pattern
+	// on the hot path (a test holds the two equal).
+	match func(string) bool
 }
 
 func newPattern(p string) pattern {
-	return pattern{text: p, re: regexp.MustCompile(`^(?:` + p + `)$`)}
+	re := regexp.MustCompile(`^(?:` + p + `)$`)
+	return pattern{text: p, re: re, match: re.MatchString}
+}
+
+func (p pattern) with(match func(string) bool) pattern {
+	p.match = match
+	return p
+}
+
+// matchPoolID matches patIdentityPoolID, [\w-]+:[0-9a-f-]+ (neither class
+// holds ':', so the first colon splits the two runs).
+func matchPoolID(s string) bool {
+	i := strings.IndexByte(s, ':')
+	if i <= 0 || i == len(s)-1 {
+		return false
+	}
+	for j := 0; j < i; j++ {
+		c := s[j]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	for j := i + 1; j < len(s); j++ {
+		c := s[j]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // checks collects model-constraint violations in the real service's
@@ -89,7 +120,7 @@ func (s strShape) violations(v string) []string {
 	if n < s.min {
 		out = append(out, "Member must have length greater than or equal to "+strconv.Itoa(s.min))
 	}
-	if s.pat != nil && n >= s.min && !s.pat.re.MatchString(v) {
+	if s.pat != nil && n >= s.min && !s.pat.match(v) {
 		out = append(out, "Member must satisfy regular expression pattern: "+s.pat.text)
 	}
 	return out

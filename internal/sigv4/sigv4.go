@@ -134,7 +134,9 @@ func ParseAuthorization(h string) (*Authorization, error) {
 	}
 	var cred, signed, sig string
 	var haveCred, haveSigned, haveSig bool
-	for _, part := range strings.Split(rest, ",") {
+	for more := true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ",")
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
 			continue
@@ -161,8 +163,12 @@ func ParseAuthorization(h string) (*Authorization, error) {
 	if len(missing) > 0 {
 		return nil, incomplete("%s", strings.Join(missing, " "))
 	}
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 || parts[0] == "" {
+	var parts [5]string
+	n, left, more := 0, cred, true
+	for ; more && n < len(parts); n++ {
+		parts[n], left, more = strings.Cut(left, "/")
+	}
+	if more || n != len(parts) || parts[0] == "" {
 		return nil, incomplete("Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '%s'", redactCred(cred))
 	}
 	a := &Authorization{

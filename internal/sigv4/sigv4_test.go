@@ -247,6 +247,8 @@ func TestMalformedAuthorization(t *testing.T) {
 		{"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/cognito-identity/aws4_request, Signature=" + sig, fedid.KindIncompleteSignature},
 		{"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/cognito-identity/aws4_request, SignedHeaders=host", fedid.KindIncompleteSignature},
 		{"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/cognito-identity, SignedHeaders=host, Signature=" + sig, fedid.KindIncompleteSignature},
+		{"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/cognito-identity/aws4_request/x, SignedHeaders=host, Signature=" + sig, fedid.KindIncompleteSignature},
+		{"AWS4-HMAC-SHA256 Credential=/20150830/us-east-1/cognito-identity/aws4_request, SignedHeaders=host, Signature=" + sig, fedid.KindIncompleteSignature},
 		{"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/cognito-identity/aws4_request, SignedHeaders=x-amz-date, Signature=" + sig, fedid.KindIncompleteSignature},
 		{"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/cognito-identity/aws4_request, SignedHeaders=Host, Signature=" + sig, fedid.KindIncompleteSignature},
 		{"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/cognito-identity/aws4_request, SignedHeaders=host, Signature=xyz", fedid.KindIncompleteSignature},
@@ -340,6 +342,9 @@ func FuzzParseAuthorization(f *testing.F) {
 				t.Fatal("result with error")
 			}
 			return
+		}
+		if c := strings.Count(h, "/"); c < 4 {
+			t.Fatalf("accepted a credential of %d slashes", c)
 		}
 		// A parsed header re-renders to one that parses to the same value.
 		again := fmt.Sprintf("%s Credential=%s/%s, SignedHeaders=%s, Signature=%s",

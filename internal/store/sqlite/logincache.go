@@ -30,7 +30,8 @@ type loginCache struct {
 	mu sync.RWMutex
 	m  map[loginKey]loginEntry
 
-	watch     *sql.DB // one connection, never used to write
+	watch     *sql.DB   // one connection, never used to write
+	dataVer   *sql.Stmt // PRAGMA data_version on watch
 	watchMu   sync.Mutex
 	lastWatch atomic.Int64 // Unix ns of the last data_version read
 	version   int64
@@ -45,11 +46,20 @@ type loginEntry struct {
 
 const (
 	maxLogins  = 1 << 17
-	watchEvery = time.Millisecond
+	watchEvery = 2 * time.Millisecond
 )
 
-func newLoginCache(watch *sql.DB) *loginCache {
-	return &loginCache{m: map[loginKey]loginEntry{}, watch: watch}
+func newLoginCache(ctx context.Context, watch *sql.DB) (*loginCache, error) {
+	st, err := watch.PrepareContext(ctx, `PRAGMA data_version`)
+	if err != nil {
+		return nil, err
+	}
+	return &loginCache{m: map[loginKey]loginEntry{}, watch: watch, dataVer: st}, nil
+}
+
+func (c *loginCache) close() error {
+	c.dataVer.Close()
+	return c.watch.Close()
 }
 
 // invalidate marks every entry stale; called when a write transaction ends.
@@ -68,7 +78,7 @@ func (c *loginCache) observe(ctx context.Context) {
 		return // another goroutine read it meanwhile
 	}
 	var v int64
-	if err := c.watch.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil || v != c.version {
+	if err := c.dataVer.QueryRowContext(ctx).Scan(&v); err != nil || v != c.version {
 		c.version = v
 		c.invalidate()
 	}

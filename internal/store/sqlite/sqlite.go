@@ -96,7 +96,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	watch.SetMaxOpenConns(1)
 	watch.SetMaxIdleConns(1)
 	watch.SetConnMaxLifetime(0)
-	s := &Store{w: w, r: r, logins: newLoginCache(watch)}
+	logins, err := newLoginCache(ctx, watch)
+	if err != nil {
+		w.Close()
+		r.Close()
+		watch.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	s := &Store{w: w, r: r, logins: logins}
 	if err := s.q.prepare(ctx, r); err != nil {
 		s.Close()
 		return nil, err
@@ -173,7 +180,7 @@ func (s *Store) Close() error {
 	s.q.close()
 	var errs []error
 	if s.logins != nil {
-		errs = append(errs, s.logins.watch.Close())
+		errs = append(errs, s.logins.close())
 	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
