@@ -50,7 +50,7 @@ func (s *Service) GetOpenIdTokenForDeveloperIdentity(ctx context.Context, c fedi
 		return nil, err
 	}
 	req := devRequest{pool: pool}
-	public := map[string]string{}
+	var public map[string]string // most calls carry the developer login alone
 	for k, v := range in.Logins {
 		switch {
 		case k == CognitoIdentityProviderName:
@@ -58,6 +58,9 @@ func (s *Service) GetOpenIdTokenForDeveloperIdentity(ctx context.Context, c fedi
 		case pool.DeveloperProviderName != "" && k == pool.DeveloperProviderName:
 			req.user = v
 		case looksPublic(k) || trusts(pool, k):
+			if public == nil {
+				public = map[string]string{}
+			}
 			public[k] = v
 		default:
 			return nil, errUnsupportedDev
@@ -93,7 +96,8 @@ func (s *Service) GetOpenIdTokenForDeveloperIdentity(ctx context.Context, c fedi
 			return nil, err
 		}
 	}
-	amr := []string{"authenticated"}
+	amr := make([]string, 1, 3+2*len(req.public))
+	amr[0] = "authenticated"
 	if req.user != "" {
 		amr = append(amr, pool.DeveloperProviderName, pool.DeveloperProviderName+":"+pool.ID+":"+req.user)
 	}

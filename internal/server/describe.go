@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/awsjson"
 )
@@ -33,7 +31,7 @@ type describeCredentialsOutput struct {
 // cognito-identity) by an access key of the account that owns the
 // identity's pool; to anyone else the credentials do not exist.
 func (s *Server) describeCredentials(w http.ResponseWriter, r *http.Request) {
-	w.Header()["x-amzn-RequestId"] = []string{uuid.NewString()}
+	w.Header()["x-amzn-RequestId"] = []string{requestID()}
 	out, err := s.describe(r)
 	if err != nil {
 		awsjson.WriteError(w, err)

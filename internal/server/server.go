@@ -5,12 +5,14 @@ package server
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -105,12 +107,41 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // corsExposed are the response headers browsers may read (spec 1.3).
 const corsExposed = "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date"
 
+// Header values every API response carries (shared: net/http only reads
+// them).
+var (
+	allowOrigin   = []string{"*"}
+	exposeHeaders = []string{corsExposed}
+)
+
+// requestID returns a random version 4 UUID, as AWS request IDs are. It
+// needs to be unique, not secret: math/rand's per-thread generator is
+// enough and costs no system call.
+func requestID() string {
+	var u [16]byte
+	binary.LittleEndian.PutUint64(u[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(u[8:], rand.Uint64())
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
+	var b [36]byte
+	hex.Encode(b[0:8], u[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], u[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], u[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], u[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:], u[10:])
+	return string(b[:])
+}
+
 func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	reqID := uuid.NewString()
+	reqID := requestID()
 	h["x-amzn-RequestId"] = []string{reqID}
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Expose-Headers", corsExposed)
+	h["Access-Control-Allow-Origin"] = allowOrigin
+	h["Access-Control-Expose-Headers"] = exposeHeaders
 	if r.URL.Path != "/" {
 		http.NotFound(w, r)
 		return

@@ -46,7 +46,7 @@ type loginEntry struct {
 
 const (
 	maxLogins  = 1 << 17
-	watchEvery = 2 * time.Millisecond
+	watchEvery = 5 * time.Millisecond
 )
 
 func newLoginCache(ctx context.Context, watch *sql.DB) (*loginCache, error) {
