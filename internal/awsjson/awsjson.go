@@ -165,7 +165,7 @@ type Appender interface {
 // reports false otherwise.
 func AppendPlainString(b []byte, s string) ([]byte, bool) {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+		if !plainString[s[i]] {
 			return b, false
 		}
 	}
@@ -173,6 +173,14 @@ func AppendPlainString(b []byte, s string) ([]byte, bool) {
 	b = append(b, s...)
 	return append(b, '"'), true
 }
+
+// plainString marks the bytes AppendPlainString takes.
+var plainString = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7e; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 var outBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 

@@ -358,3 +358,25 @@ func BenchmarkRawSign(b *testing.B) {
 		})
 	}
 }
+
+// FuzzAppendString holds the claims' JSON string writer to encoding/json:
+// its output is one valid JSON string that decodes to what encoding/json
+// makes of the same Go string (invalid UTF-8 becomes U+FFFD).
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", `q"b\s`, "\x00\x1f\x7f", "é\u2028<&>", "\xff\xfe", "a\xc3", strings.Repeat("x", 300) + "\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := appendString(nil, s)
+		var got string
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("%q: %s is not a JSON string: %v", s, out, err)
+		}
+		ref, _ := json.Marshal(s)
+		var want string
+		_ = json.Unmarshal(ref, &want)
+		if got != want {
+			t.Fatalf("%q: decodes to %q, want %q", s, got, want)
+		}
+	})
+}

@@ -479,6 +479,16 @@ const hexDigits = "0123456789abcdef"
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); {
+		// Runs that need no escaping, the whole string as a rule, are
+		// copied at once.
+		j := i
+		for j < len(s) && plainJSON[s[j]] {
+			j++
+		}
+		b = append(b, s[i:j]...)
+		if i = j; i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < 0x80 {
 			switch {
@@ -513,6 +523,15 @@ func appendString(b []byte, s string) []byte {
 }
 
 func quote(s string) string { return string(appendString(nil, s)) }
+
+// plainJSON marks the bytes a JSON string holds as they are: ASCII from
+// space up, but for '"' and '\\'.
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // reloadFor re-reads the keys when a token names an unknown kid, at most
 // once a second (unknown kids are also what forged tokens carry).
