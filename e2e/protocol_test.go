@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"io"
 	"net/http"
+	"strconv"
 
 	fedidserver "github.com/fedid/fedid/internal/server"
 	"strings"
@@ -170,11 +172,19 @@ func TestProtocol(t *testing.T) {
 		}
 		res.Body.Close()
 	}
+	// The SDK's requests above took the fast lane (internal/lane).
 	res, _ := http.Get(s.URL + "/metrics")
-	b := make([]byte, 1<<20)
-	n, _ := res.Body.Read(b)
+	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	_ = n
+	var lane float64
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "fedid_lane_requests_total "); ok {
+			lane, _ = strconv.ParseFloat(v, 64)
+		}
+	}
+	if lane < 1 {
+		t.Fatalf("no request took the fast lane (fedid_lane_requests_total %v)", lane)
+	}
 	req, _ = http.NewRequest(http.MethodPost, s.URL+"/other", strings.NewReader(`{}`))
 	r = do(t, req)
 	if r.Status != 404 {

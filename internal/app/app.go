@@ -25,6 +25,7 @@ import (
 	"github.com/fedid/fedid/internal/federation"
 	"github.com/fedid/fedid/internal/identity"
 	"github.com/fedid/fedid/internal/keys"
+	"github.com/fedid/fedid/internal/lane"
 	"github.com/fedid/fedid/internal/oidc"
 	"github.com/fedid/fedid/internal/server"
 	"github.com/fedid/fedid/internal/sigv4"
@@ -58,6 +59,9 @@ type Config struct {
 
 	// DebugAddr, when set, serves net/http/pprof there (keep it loopback).
 	DebugAddr string
+	// NoLane serves every request with net/http alone, without the lane
+	// in front of it for plain SDK requests (internal/lane).
+	NoLane bool
 	// Throttle is "" (off, the default) or "aws" (the service's documented
 	// per-account rates).
 	Throttle string
@@ -319,7 +323,16 @@ func Serve(ctx context.Context, cfg Config) error {
 	log.Info("fedid serving", "addr", addr, "issuer", cfg.Issuer, "region", cfg.Region,
 		"db", RedactDB(cfg.DB), "signer", keys.Backend())
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	serve, shutdown := srv.Serve, srv.Shutdown
+	if !cfg.NoLane {
+		ls := &lane.Server{Fallback: srv}
+		serve, shutdown = ls.Serve, ls.Shutdown
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fedid_lane_requests_total",
+			Help: "Requests answered by the fast lane rather than net/http.",
+		}, func() float64 { return float64(ls.Served()) }))
+	}
+	go func() { errc <- serve(ln) }()
 	if cfg.Ready != nil {
 		cfg.Ready(addr)
 	}
@@ -331,7 +344,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	log.Info("shutting down: finishing in-flight requests")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	stopBG()
