@@ -25,14 +25,20 @@ stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; }
 bench() { "$B" bench --endpoint http://127.0.0.1:$PORT -c "$C" --duration "$DUR" --server-pid "$PID" "$@" 2>/dev/null; }
 
 echo "== machine"; nproc; grep -m1 'model name' /proc/cpuinfo; go version
-echo "== raw RS512 signing, both signers"
+echo "== raw RS512 signing: OpenSSL direct calls (the default), OpenSSL cgo calls, Go"
 "$B" bench --raw-sign --signer openssl
+FEDID_SIGNER=openssl-cgo "$B" bench --raw-sign --signer openssl
 "$B" bench --raw-sign --signer go
 
 echo "== SQLite: known developer users (1,000)"
 rm -f "$OUT"/s.db*; serve "$OUT/s.db"; bench --mix known=100; 
 echo "== SQLite: a new developer user every request"; bench --mix new=100 --raw 0
 echo "== SQLite: mixed load"; bench --mix known=80,new=10,getid=5,lookup=5 --raw 0; stop
+
+echo "== SQLite: known users, net/http alone (--no-lane)"
+rm -f "$OUT"/s.db*; serve "$OUT/s.db" --no-lane; bench --mix known=100; stop
+echo "== SQLite: known users, OpenSSL through cgo calls (FEDID_SIGNER=openssl-cgo)"
+rm -f "$OUT"/s.db*; FEDID_SIGNER=openssl-cgo serve "$OUT/s.db"; bench --mix known=100; stop
 
 PG="postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=fedid_bench"
 psql -h 127.0.0.1 -U postgres -d test -qc "DROP SCHEMA IF EXISTS fedid_bench CASCADE; CREATE SCHEMA fedid_bench" >/dev/null 2>&1
