@@ -356,7 +356,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				case status != http.StatusOK:
 					st.errs[errorCode(status, out)]++
 					failed.Add(1)
-				case token && !bytes.Contains(out, []byte(`"Token":"`)):
+				case token && !bytes.Contains(out, []byte(`"Token"`)):
 					st.errs["NoToken"]++
 					failed.Add(1)
 				case token && cfg.VerifyEvery > 0 && n%cfg.VerifyEvery == 0:

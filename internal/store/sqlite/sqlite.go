@@ -53,7 +53,7 @@ func dsn(path string, writer bool) string {
 		"foreign_keys(1)",
 		"busy_timeout(10000)",
 		"synchronous(" + Synchronous + ")",
-		"mmap_size(268435456)",
+		"mmap_size(2147418112)",
 		"cache_size(-16000)",
 	} {
 		v.Add("_pragma", p)
