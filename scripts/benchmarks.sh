@@ -14,8 +14,10 @@ go build -o "$OUT/fedid" ./cmd/fedid
 B="$OUT/fedid"
 PORT=9650
 
+busy() { curl -s -o /dev/null "http://127.0.0.1:$1/" && { echo "port $1 is taken: stop what listens there"; exit 1; }; true; }
 serve() { # serve DB [flags...]; sets PID
   local db=$1; shift
+  busy $PORT
   "$B" serve --addr 127.0.0.1:$PORT --db "$db" "$@" > "$OUT/serve.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && return; sleep 0.1; done
@@ -57,6 +59,7 @@ for n in 1000 100000 1000000; do
 done
 
 echo "== moto's server, same tool, same load"
+busy 5066
 python3 -m moto.server -p 5066 > "$OUT/moto.log" 2>&1 &
 MOTO=$!
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:5066/moto-api/ >/dev/null && break; sleep 0.2; done
