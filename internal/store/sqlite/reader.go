@@ -17,6 +17,10 @@ const (
 	qFindLogin      = `SELECT identity_id FROM logins WHERE pool_id = ? AND provider = ? AND key = ?`
 	qIdentity       = `SELECT ` + identityCols + ` FROM identities WHERE id = ?`
 	qIdentityLogins = `SELECT provider, key, developer, linked_ns FROM logins WHERE identity_id = ? ORDER BY linked_ns, rowid`
+
+	qInsertIdentity = `INSERT INTO identities (` + identityCols + `) VALUES (?, ?, ?, ?, ?, ?)`
+	qUpdateIdentity = `UPDATE identities SET authenticated = ?, disabled = ?, modified_ns = ? WHERE id = ?`
+	qInsertLogin    = `INSERT INTO logins (pool_id, identity_id, provider, key, developer, linked_ns) VALUES (?, ?, ?, ?, ?, ?)`
 )
 
 // queries holds the prepared statements of the reader pool.
@@ -247,7 +251,7 @@ func (s *Store) SigningKeys(ctx context.Context) ([]fedid.SigningKey, error) {
 
 // tx implements fedid.Tx over one SQLite transaction.
 type tx struct {
-	q *sql.Tx
+	q querier // a cachedTx
 }
 
 func (t *tx) rd() reader { return reader{q: t.q} }
@@ -326,7 +330,7 @@ func (t *tx) DeletePool(ctx context.Context, id string) error {
 }
 
 func (t *tx) CreateIdentity(ctx context.Context, x *fedid.Identity) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO identities (`+identityCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err := t.q.ExecContext(ctx, qInsertIdentity,
 		x.ID, x.PoolID, b2i(x.Authenticated), b2i(x.Disabled), ns(x.CreatedAt), ns(x.ModifiedAt))
 	if err != nil {
 		return wrap("create identity", err)
@@ -340,7 +344,7 @@ func (t *tx) CreateIdentity(ctx context.Context, x *fedid.Identity) error {
 }
 
 func (t *tx) UpdateIdentity(ctx context.Context, x *fedid.Identity) error {
-	res, err := t.q.ExecContext(ctx, `UPDATE identities SET authenticated = ?, disabled = ?, modified_ns = ? WHERE id = ?`,
+	res, err := t.q.ExecContext(ctx, qUpdateIdentity,
 		b2i(x.Authenticated), b2i(x.Disabled), ns(x.ModifiedAt), x.ID)
 	if err != nil {
 		return wrap("update identity", err)
@@ -366,7 +370,7 @@ func (t *tx) DeleteIdentity(ctx context.Context, id string) error {
 }
 
 func (t *tx) AddLogin(ctx context.Context, poolID, identityID string, l fedid.Login) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO logins (pool_id, identity_id, provider, key, developer, linked_ns) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err := t.q.ExecContext(ctx, qInsertLogin,
 		poolID, identityID, l.Provider, l.Key, b2i(l.Developer), ns(l.LinkedAt))
 	return wrap("add login", err)
 }

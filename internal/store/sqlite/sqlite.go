@@ -42,6 +42,7 @@ type Store struct {
 	w, r   *sql.DB
 	q      queries
 	logins *loginCache
+	wq     *txStmts
 }
 
 var _ fedid.Store = (*Store)(nil)
@@ -103,7 +104,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		watch.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
-	s := &Store{w: w, r: r, logins: logins}
+	wq, err := prepareTx(ctx, w)
+	if err != nil {
+		w.Close()
+		r.Close()
+		logins.close()
+		return nil, fmt.Errorf("sqlite: prepare: %w", err)
+	}
+	s := &Store{w: w, r: r, logins: logins, wq: wq}
 	if err := s.q.prepare(ctx, r); err != nil {
 		s.Close()
 		return nil, err
@@ -184,6 +192,9 @@ func (s *Store) Close() error {
 	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
+	}
+	if s.wq != nil {
+		s.wq.close()
 	}
 	if s.w != nil {
 		_, err := s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
@@ -277,7 +288,7 @@ func (s *Store) update(ctx context.Context, fn func(tx fedid.Tx) error) error {
 	if err != nil {
 		return wrap("begin", err)
 	}
-	if err := fn(&tx{q: sqlTx}); err != nil {
+	if err := fn(&tx{q: cachedTx{tx: sqlTx, stmts: s.wq}}); err != nil {
 		sqlTx.Rollback()
 		return err
 	}
