@@ -67,53 +67,51 @@ func dsn(path string, writer bool) string {
 
 // Open opens (creating if needed) the database file and applies pending
 // migrations.
-func Open(ctx context.Context, path string) (*Store, error) {
-	w, err := sql.Open("sqlite", dsn(path, true))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+func Open(ctx context.Context, path string) (_ *Store, err error) {
+	var opened []*sql.DB
+	defer func() {
+		if err != nil {
+			for _, db := range opened {
+				db.Close()
+			}
+		}
+	}()
+	open := func(writer bool, conns int) (*sql.DB, error) {
+		db, err := sql.Open("sqlite", dsn(path, writer))
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: open: %w", err)
+		}
+		db.SetMaxOpenConns(conns)
+		db.SetMaxIdleConns(conns)
+		db.SetConnMaxLifetime(0)
+		opened = append(opened, db)
+		return db, nil
 	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	if err := migrate(ctx, w); err != nil {
-		w.Close()
+	w, err := open(true, 1) // SQLite has one writer at a time
+	if err != nil {
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+	if err := migrate(ctx, w); err != nil {
+		return nil, err
 	}
-	n := 2 * runtime.GOMAXPROCS(0)
-	r.SetMaxOpenConns(n)
-	r.SetMaxIdleConns(n)
-	r.SetConnMaxLifetime(0)
-	watch, err := sql.Open("sqlite", dsn(path, false))
+	r, err := open(false, 2*runtime.GOMAXPROCS(0))
 	if err != nil {
-		w.Close()
-		r.Close()
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+		return nil, err
 	}
-	watch.SetMaxOpenConns(1)
-	watch.SetMaxIdleConns(1)
-	watch.SetConnMaxLifetime(0)
+	watch, err := open(false, 1)
+	if err != nil {
+		return nil, err
+	}
 	logins, err := newLoginCache(ctx, watch)
 	if err != nil {
-		w.Close()
-		r.Close()
-		watch.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	wq, err := prepareTx(ctx, w)
 	if err != nil {
-		w.Close()
-		r.Close()
-		logins.close()
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
 	}
 	s := &Store{w: w, r: r, logins: logins, wq: wq}
 	if err := s.q.prepare(ctx, r); err != nil {
-		s.Close()
 		return nil, err
 	}
 	return s, nil
