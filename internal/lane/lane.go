@@ -240,9 +240,8 @@ func (s *Server) serveConn(cc *conn) {
 			writeDL = now.Add(write)
 			c.SetWriteDeadline(writeDL)
 		}
-		err := w.finish()
-		s.served.Add(1)
-		if err != nil || w.close {
+		s.served.Add(1) // before the write, which the client may see first
+		if err := w.finish(); err != nil || w.close {
 			return
 		}
 		cc.state.Store(stateIdle)
