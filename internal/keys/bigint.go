@@ -1,11 +1,6 @@
 package keys
 
-import (
-	"math/big"
-	"unicode/utf8"
-)
-
-func bigInt(v int) *big.Int { return big.NewInt(int64(v)) }
+import "unicode/utf8"
 
 // decodeRune is utf8.DecodeRuneInString, kept behind a name so the JSON
 // writer reads as one loop.

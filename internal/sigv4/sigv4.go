@@ -112,8 +112,16 @@ type Authorization struct {
 }
 
 // Scope is the credential scope "<date>/<region>/<service>/aws4_request".
-func (a *Authorization) Scope() string {
-	return a.Date + "/" + a.Region + "/" + a.Service + "/" + a.Terminator
+func (a *Authorization) Scope() string { return string(a.appendScope(nil)) }
+
+func (a *Authorization) appendScope(b []byte) []byte {
+	b = append(b, a.Date...)
+	b = append(b, '/')
+	b = append(b, a.Region...)
+	b = append(b, '/')
+	b = append(b, a.Service...)
+	b = append(b, '/')
+	return append(b, a.Terminator...)
 }
 
 func incomplete(format string, args ...any) error {
@@ -273,14 +281,9 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (fe
 		}
 	}
 	bp := bufs.Get().(*[]byte)
+	var sb [128]byte
 	cr := appendCanonicalRequest((*bp)[:0], r, a.SignedHeaders, payloadHash)
-	crSum := sha256.Sum256(cr)
-	sts := append(cr[:0], Algorithm+"\n"...)
-	sts = append(sts, amzDate...)
-	sts = append(sts, '\n')
-	sts = appendScope(sts, a)
-	sts = append(sts, '\n')
-	sts = hex.AppendEncode(sts, crSum[:])
+	sts := appendStringToSign(cr[:0], amzDate, a.appendScope(sb[:0]), sha256.Sum256(cr))
 	want := v.signingKey(a, cred.Secret).sign(sts)
 	*bp = sts
 	bufs.Put(bp)
@@ -375,8 +378,18 @@ func hmacSHA256(key, data []byte) []byte {
 // StringToSign builds the string to sign from the request time, the scope
 // and the canonical request.
 func StringToSign(amzDate, scope, canonicalRequest string) string {
-	sum := sha256.Sum256([]byte(canonicalRequest))
-	return Algorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
+	return string(appendStringToSign(nil, amzDate, []byte(scope), sha256.Sum256([]byte(canonicalRequest))))
+}
+
+// appendStringToSign appends the string to sign of a canonical request
+// whose SHA-256 is crSum.
+func appendStringToSign(b []byte, amzDate string, scope []byte, crSum [sha256.Size]byte) []byte {
+	b = append(b, Algorithm+"\n"...)
+	b = append(b, amzDate...)
+	b = append(b, '\n')
+	b = append(b, scope...)
+	b = append(b, '\n')
+	return hex.AppendEncode(b, crSum[:])
 }
 
 // CanonicalRequest builds the canonical request of r:
@@ -408,17 +421,6 @@ func appendCanonicalRequest(b []byte, r *http.Request, signed []string, payloadH
 	}
 	b = append(b, '\n')
 	return append(b, payloadHash...)
-}
-
-// appendScope appends the credential scope of a.
-func appendScope(b []byte, a *Authorization) []byte {
-	b = append(b, a.Date...)
-	b = append(b, '/')
-	b = append(b, a.Region...)
-	b = append(b, '/')
-	b = append(b, a.Service...)
-	b = append(b, '/')
-	return append(b, a.Terminator...)
 }
 
 // canonicalURI is the path as sent, each segment URI-encoded once more
