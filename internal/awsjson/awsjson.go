@@ -16,6 +16,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/fedid/fedid"
 )
@@ -87,6 +91,7 @@ func WriteError(w http.ResponseWriter, err error) Exception {
 	if kind == fedid.KindInternal || msg == "" {
 		msg = InternalMessage
 	}
+	msg = clipBytes(msg, MaxMessageBytes)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -100,11 +105,34 @@ func WriteError(w http.ResponseWriter, err error) Exception {
 	// Set directly to keep the real service's spelling on the wire; clients
 	// read header names case-insensitively.
 	h["x-amzn-ErrorType"] = []string{ex.Type + ":"}
-	h["x-amzn-ErrorMessage"] = []string{headerSafe(msg)}
+	h["x-amzn-ErrorMessage"] = []string{clipBytes(headerSafe(msg), MaxHeaderMessageBytes)}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(ex.Status)
 	_, _ = w.Write(body)
 	return ex
+}
+
+// MaxMessageBytes bounds an error's message in the body, and
+// MaxHeaderMessageBytes its copy in x-amzn-ErrorMessage: every client reads
+// the error (botocore, for one, drops a connection on a header line over
+// 64 KiB and retries). Values quoted in messages are already cut to
+// fedid.ClipLen characters; these bounds hold whatever a message holds.
+const (
+	MaxMessageBytes       = 8 << 10
+	MaxHeaderMessageBytes = 1 << 10
+)
+
+// clipBytes cuts s to at most n bytes, on a character boundary, ending in
+// "..." where it cut.
+func clipBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n - len("...")
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "..."
 }
 
 // headerSafe replaces control characters, which are illegal in a header
@@ -227,9 +255,13 @@ func CheckContentType(r *http.Request) error {
 		"Unsupported Content-Type %s: this endpoint speaks AWS JSON 1.1 (%s).", quoteTarget(ct), ContentType)
 }
 
-// ReadBody reads the whole request body, at most MaxBodyBytes.
+// ReadBody reads the whole request body, at most MaxBodyBytes. A larger
+// body is refused, after reading and dropping up to MaxDrainBytes more of
+// it: a client still sending its upload when fedid answers would otherwise
+// meet a closed connection (a broken pipe) instead of the 413.
 func ReadBody(r *http.Request) ([]byte, error) {
 	if r.ContentLength > MaxBodyBytes {
+		drain(r.Body)
 		return nil, tooLarge()
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
@@ -237,19 +269,39 @@ func ReadBody(r *http.Request) ([]byte, error) {
 		return nil, fedid.Errorf(fedid.KindSerialization, "Could not read the request body.")
 	}
 	if len(b) > MaxBodyBytes {
+		drain(r.Body)
 		return nil, tooLarge()
 	}
 	return b, nil
 }
 
+// MaxDrainBytes bounds what fedid reads of a refused body so that its
+// sender reads the answer; past it, the connection is closed.
+const MaxDrainBytes = 8 << 20
+
+func drain(body io.Reader) { _, _ = io.CopyN(io.Discard, body, MaxDrainBytes) }
+
 func tooLarge() error {
 	return fedid.Errorf(fedid.KindRequestTooLarge, "Request body is larger than %d bytes.", MaxBodyBytes)
 }
 
-// Decode parses a request body into v. An empty body is {}. A body that is
-// not a JSON object, or a member of the wrong JSON type, is a
-// SerializationException; unknown members are ignored so newer SDKs keep
-// working.
+// Decode parses a request body into v. An empty body is {}. Unknown members
+// are ignored so newer SDKs keep working; everything else is strict, one
+// rule for every operation, because a lenient decoder lets different inputs
+// name the same stored value (two users collapsing onto one identity):
+//
+//   - a string that is not valid UTF-8, or a \u escape that is a lone
+//     surrogate, is refused, never repaired;
+//   - member names match the model exactly (no case folding), and a member
+//     given twice is refused;
+//   - null as a map value or list element is refused (null stands for an
+//     absent member only);
+//   - a value of the wrong JSON type is refused.
+//
+// Each is a SerializationException. The strict reading is go-json-experiment
+// (the json/v2 design, whose defaults are these rules); the FastDecoder path
+// of hot requests takes only plain ASCII without escapes or repeats and
+// steps aside for anything else, so it never decides differently.
 func Decode(body []byte, v any) error {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
@@ -261,19 +313,89 @@ func Decode(body []byte, v any) error {
 	if fd, ok := v.(FastDecoder); ok && fd.DecodeJSON(body) {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return fedid.Errorf(fedid.KindSerialization,
-				"Unexpected JSON %s for member %s of type %s.", te.Value, te.Field, jsonTypeName(te.Type.String()))
-		}
-		return fedid.Errorf(fedid.KindSerialization, "Request body is not valid JSON.")
+	if !utf8.Valid(body) {
+		return fedid.Errorf(fedid.KindSerialization, "Request body is not valid UTF-8.")
 	}
-	if dec.More() {
-		return fedid.Errorf(fedid.KindSerialization, "Request body must be a single JSON object.")
+	if err := jsonv2.Unmarshal(body, v, strictOptions); err != nil {
+		return decodeError(err)
 	}
 	return nil
+}
+
+// strictOptions are json/v2's defaults (exact names, duplicates and invalid
+// UTF-8 refused) with null refused where the model has a map value or a
+// list element.
+var strictOptions = jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
+	jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ *string) error { return refuseNull(dec) }),
+	jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ Element) error { return refuseNull(dec) }),
+))
+
+// Element is implemented (on the pointer) by the request structures that
+// appear as map values or list elements, where a JSON null is refused.
+type Element interface{ JSONElement() }
+
+// refuseNull is called for every JSON value decoded into a Go string or an
+// Element. A pointer member takes null as "absent" before this is reached,
+// so what arrives here are exactly map values and list elements.
+func refuseNull(dec *jsontext.Decoder) error {
+	if dec.PeekKind() == 'n' {
+		return errNull
+	}
+	return errors.ErrUnsupported // decode as usual
+}
+
+var errNull = errors.New("null value")
+
+// decodeError turns a json/v2 error into the SerializationException a
+// client sees. It names where the problem is (a JSON pointer, clipped),
+// never the offending value.
+func decodeError(err error) error {
+	var (
+		se  *jsonv2.SemanticError
+		syn *jsontext.SyntacticError
+		at  string
+	)
+	switch {
+	case errors.As(err, &se):
+		at = string(se.JSONPointer)
+	case errors.As(err, &syn):
+		at = string(syn.JSONPointer)
+	}
+	where := ""
+	if at != "" {
+		where = " at " + fedid.Clip(at)
+	}
+	switch {
+	case errors.Is(err, errNull):
+		return fedid.Errorf(fedid.KindSerialization, "Unexpected null%s: a map value or list element must not be null.", where)
+	case errors.Is(err, jsontext.ErrDuplicateName):
+		return fedid.Errorf(fedid.KindSerialization, "Member given more than once%s.", where)
+	case syn != nil && strings.Contains(syn.Err.Error(), "surrogate"):
+		return fedid.Errorf(fedid.KindSerialization, "String%s has an escaped lone surrogate: not valid UTF-8.", where)
+	case se != nil && se.GoType != nil && se.JSONKind != 0:
+		return fedid.Errorf(fedid.KindSerialization, "Unexpected JSON %s%s for a member of type %s.",
+			kindName(se.JSONKind), where, jsonTypeName(se.GoType.String()))
+	default:
+		return fedid.Errorf(fedid.KindSerialization, "Request body is not valid JSON%s.", where)
+	}
+}
+
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case 'n':
+		return "null"
+	case 'f', 't':
+		return "boolean"
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return "value"
 }
 
 func jsonTypeName(goType string) string {

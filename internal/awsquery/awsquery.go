@@ -16,7 +16,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -100,6 +102,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, queryErr(400, "MalformedQueryString", "The request body is not a valid query string.")
 		}
+		// As on the JSON API: invalid UTF-8 is refused, never repaired.
+		for k, vs := range form {
+			if !utf8.ValidString(k) || slices.ContainsFunc(vs, invalidUTF8) {
+				return nil, queryErr(400, "MalformedQueryString", "A parameter name or value is not valid UTF-8.")
+			}
+		}
 		name := form.Get("Action")
 		a, ok := actions[name]
 		if !ok {
@@ -110,14 +118,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if a.iam {
 			v = h.IAM
 		}
-		c, err := v.Verify(r.Context(), r, body)
+		// A peer's half-close does not cancel the work (as on the JSON API).
+		ctx := context.WithoutCancel(r.Context())
+		c, err := v.Verify(ctx, r, body)
 		if err != nil {
 			return nil, err
 		}
 		if a.iam && c.Session {
 			return nil, queryErr(403, "AccessDenied", "User: %s is not authorized to perform: iam:%s", c.ARN, name)
 		}
-		return a.run(h, r.Context(), c, form)
+		return a.run(h, ctx, c, form)
 	}()
 	if err != nil {
 		h.writeError(w, ns, reqID, err)
@@ -196,6 +206,8 @@ func writeXML(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write([]byte(xml.Header))
 	_, _ = w.Write(b)
 }
+
+func invalidUTF8(s string) bool { return !utf8.ValidString(s) }
 
 func truncate(s string, n int) string {
 	if len(s) > n {

@@ -248,3 +248,6 @@ type UnprocessedIdentityID struct {
 type DeleteIdentitiesOutput struct {
 	UnprocessedIdentityIds []UnprocessedIdentityID `json:"UnprocessedIdentityIds"`
 }
+
+// JSONElement marks the shape as a list element: null is refused there.
+func (*CognitoProviderInput) JSONElement() {}

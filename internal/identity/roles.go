@@ -114,16 +114,16 @@ func (s *Service) SetIdentityPoolRoles(ctx context.Context, c fedid.Caller, in *
 	}
 	for _, arn := range in.Roles {
 		if !reRoleARN.MatchString(arn) {
-			return nil, fedid.Errorf(fedid.KindInvalidParameter, "'%s' is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).", arn)
+			return nil, fedid.Errorf(fedid.KindInvalidParameter, "'%s' is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).", fedid.Clip(arn))
 		}
 	}
 	for _, k := range sortedKeys(in.RoleMappings) {
 		m := in.RoleMappings[k]
 		if m.AmbiguousRoleResolution == nil {
-			return nil, fedid.Errorf(fedid.KindInvalidParameter, "AmbiguousRoleResolution must be specified for the role mapping of '%s'.", k)
+			return nil, fedid.Errorf(fedid.KindInvalidParameter, "AmbiguousRoleResolution must be specified for the role mapping of '%s'.", fedid.Clip(k))
 		}
 		if *m.Type == "Rules" && (m.RulesConfiguration == nil || len(m.RulesConfiguration.Rules) == 0) {
-			return nil, fedid.Errorf(fedid.KindInvalidParameter, "RulesConfiguration must be specified for the Rules role mapping of '%s'.", k)
+			return nil, fedid.Errorf(fedid.KindInvalidParameter, "RulesConfiguration must be specified for the Rules role mapping of '%s'.", fedid.Clip(k))
 		}
 		if m.RulesConfiguration != nil && len(m.RulesConfiguration.Rules) > MaxRules {
 			return nil, fedid.Errorf(fedid.KindInvalidParameter, "A role mapping can hold at most %d rules.", MaxRules)
@@ -131,7 +131,7 @@ func (s *Service) SetIdentityPoolRoles(ctx context.Context, c fedid.Caller, in *
 		if m.RulesConfiguration != nil {
 			for _, r := range m.RulesConfiguration.Rules {
 				if !reRoleARN.MatchString(*r.RoleARN) {
-					return nil, fedid.Errorf(fedid.KindInvalidParameter, "'%s' is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).", *r.RoleARN)
+					return nil, fedid.Errorf(fedid.KindInvalidParameter, "'%s' is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).", fedid.Clip(*r.RoleARN))
 				}
 			}
 		}
@@ -205,3 +205,9 @@ func (s *Service) GetIdentityPoolRoles(ctx context.Context, c fedid.Caller, in *
 	}
 	return &GetIdentityPoolRolesOutput{IdentityPoolId: p.ID, Roles: roles, RoleMappings: roleMappings(p)}, nil
 }
+
+// JSONElement marks the shape as a list element: null is refused there.
+func (*MappingRule) JSONElement() {}
+
+// JSONElement marks the shape as a map value: null is refused there.
+func (*RoleMapping) JSONElement() {}
