@@ -147,3 +147,20 @@ var (
 	// ErrVersion means an optimistic write found a newer version stored.
 	ErrVersion = errors.New("version mismatch")
 )
+
+// ClipLen is the most characters of a client's value an error message
+// quotes.
+const ClipLen = 256
+
+// Clip cuts a value quoted in an error message to ClipLen characters,
+// marking the cut with "...": an error never echoes a whole request.
+func Clip(s string) string {
+	n := 0
+	for i := range s {
+		if n == ClipLen {
+			return s[:i] + "..."
+		}
+		n++
+	}
+	return s
+}

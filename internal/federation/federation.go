@@ -251,7 +251,7 @@ func (c *Checker) target(ctx context.Context, pool *fedid.Pool, provider string)
 		}
 		p, err := c.providers.GetOIDCProvider(ctx, arn)
 		if errors.Is(err, fedid.ErrNotFound) {
-			return nil, fedid.Errorf(fedid.KindNotAuthorized, "The OpenID Connect provider %s is not registered.", arn)
+			return nil, fedid.Errorf(fedid.KindNotAuthorized, "The OpenID Connect provider %s is not registered.", fedid.Clip(arn))
 		}
 		if err != nil {
 			return nil, fedid.Internal("get OIDC provider", err)

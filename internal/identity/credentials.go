@@ -77,8 +77,8 @@ func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredenti
 	if err := ch.err(); err != nil {
 		return nil, err
 	}
-	if in.CustomRoleArn != nil && !reRoleARN.MatchString(*in.CustomRoleArn) {
-		return nil, fedid.Errorf(fedid.KindInvalidParameter, "'%s' is not an IAM role ARN.", *in.CustomRoleArn)
+	if in.CustomRoleArn != nil && !reRoleARN.MatchString(fedid.Clip(*in.CustomRoleArn)) {
+		return nil, fedid.Errorf(fedid.KindInvalidParameter, "'%s' is not an IAM role ARN.", fedid.Clip(*in.CustomRoleArn))
 	}
 	a, err := s.authenticate(ctx, *in.IdentityId, in.Logins, false)
 	if err != nil {
@@ -106,7 +106,7 @@ func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredenti
 var errDenied = fedid.Errorf(fedid.KindNotAuthorized, "Unable to determine a role for this user.")
 
 func errCustomRole(arn string) error {
-	return fedid.Errorf(fedid.KindNotAuthorized, "CustomRoleArn '%s' is not allowed for this identity.", arn)
+	return fedid.Errorf(fedid.KindNotAuthorized, "CustomRoleArn '%s' is not allowed for this identity.", fedid.Clip(arn))
 }
 
 // resolveRole chooses the role of a request (spec 4.8 step 3, 4.24).

@@ -35,7 +35,7 @@ func (s *Service) GetId(ctx context.Context, in *GetIdInput) (*IdentityIDOutput,
 		return nil, fedid.Internal("get pool", err)
 	}
 	if in.AccountId != nil && *in.AccountId != pool.Account {
-		return nil, fedid.Errorf(fedid.KindNotAuthorized, "The identity pool does not belong to account %s.", *in.AccountId)
+		return nil, fedid.Errorf(fedid.KindNotAuthorized, "The identity pool does not belong to account %s.", fedid.Clip(*in.AccountId))
 	}
 	now := s.now()
 	if len(in.Logins) == 0 {

@@ -78,7 +78,7 @@ func checkPoolSemantics(in *CreateIdentityPoolInput) error {
 		}
 	}
 	if dup := firstDuplicate(in.OpenIdConnectProviderARNs); dup != "" {
-		return fedid.Errorf(fedid.KindResourceConflict, "OpenIdConnectProviderARNs lists '%s' twice.", dup)
+		return fedid.Errorf(fedid.KindResourceConflict, "OpenIdConnectProviderARNs lists '%s' twice.", fedid.Clip(dup))
 	}
 	for _, a := range in.SamlProviderARNs {
 		if !reSAMLARN.MatchString(a) {
@@ -87,7 +87,7 @@ func checkPoolSemantics(in *CreateIdentityPoolInput) error {
 		}
 	}
 	if dup := firstDuplicate(in.SamlProviderARNs); dup != "" {
-		return fedid.Errorf(fedid.KindResourceConflict, "SamlProviderARNs lists '%s' twice.", dup)
+		return fedid.Errorf(fedid.KindResourceConflict, "SamlProviderARNs lists '%s' twice.", fedid.Clip(dup))
 	}
 	if len(in.CognitoIdentityProviders) > MaxCognitoProviders {
 		return fedid.Errorf(fedid.KindLimitExceeded,
@@ -363,7 +363,7 @@ func (s *Service) ListIdentityPools(ctx context.Context, c fedid.Caller, in *Lis
 func poolFromARN(c fedid.Caller, arn string) (string, error) {
 	m := rePoolARN.FindStringSubmatch(arn)
 	if m == nil || regionOf(m[3]) != m[1] || !patIdentityPoolID.re.MatchString(m[3]) {
-		return "", fedid.Errorf(fedid.KindInvalidParameter, "'%s' is not an identity pool ARN.", arn)
+		return "", fedid.Errorf(fedid.KindInvalidParameter, "'%s' is not an identity pool ARN.", fedid.Clip(arn))
 	}
 	if m[1] != c.Region || m[2] != c.Account {
 		return "", errPoolNotFound(m[3])

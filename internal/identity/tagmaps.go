@@ -66,7 +66,7 @@ func (s *Service) SetPrincipalTagAttributeMap(ctx context.Context, c fedid.Calle
 	}
 	p, err := s.updatePool(ctx, c, *in.IdentityPoolId, false, func(p *fedid.Pool) error {
 		if !trusts(p, name) {
-			return fedid.Errorf(fedid.KindInvalidParameter, "Identity provider '%s' is not configured on this identity pool.", name)
+			return fedid.Errorf(fedid.KindInvalidParameter, "Identity provider '%s' is not configured on this identity pool.", fedid.Clip(name))
 		}
 		maps := tagMaps(p)
 		if maps == nil {
@@ -102,7 +102,7 @@ func (s *Service) GetPrincipalTagAttributeMap(ctx context.Context, c fedid.Calle
 	}
 	name := *in.IdentityProviderName
 	if !trusts(p, name) {
-		return nil, fedid.Errorf(fedid.KindResourceNotFound, "Identity provider '%s' is not configured on identity pool '%s'.", name, p.ID)
+		return nil, fedid.Errorf(fedid.KindResourceNotFound, "Identity provider '%s' is not configured on identity pool '%s'.", fedid.Clip(name), p.ID)
 	}
 	tm := tagMaps(p)[name]
 	return &PrincipalTagMapOutput{IdentityPoolId: p.ID, IdentityProviderName: name, UseDefaults: tm.UseDefaults, PrincipalTags: tm.PrincipalTags}, nil

@@ -72,6 +72,13 @@ type checks struct {
 }
 
 func (c *checks) add(value, path, constraint string) {
+	// The value shown is cut to fedid.ClipLen characters inside its quotes:
+	// an error never echoes a whole request.
+	if inner, ok := strings.CutPrefix(value, "'"); ok && strings.HasSuffix(inner, "'") && len(inner) > 1 {
+		value = "'" + fedid.Clip(inner[:len(inner)-1]) + "'"
+	} else {
+		value = fedid.Clip(value)
+	}
 	c.msgs = append(c.msgs, "Value "+value+" at '"+path+"' failed to satisfy constraint: "+constraint)
 }
 
@@ -130,7 +137,7 @@ func (s strShape) show(v string) string {
 	if s.sensitive && v != "" {
 		return "'***'"
 	}
-	return "'" + v + "'"
+	return "'" + fedid.Clip(v) + "'"
 }
 
 // Shapes of the model.

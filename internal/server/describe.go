@@ -68,7 +68,7 @@ func (s *Server) describe(r *http.Request) (*describeCredentialsOutput, error) {
 		return nil, fedid.Errorf(fedid.KindValidation, "1 validation error detected: Value null at 'accessKeyId' failed to satisfy constraint: Member must not be null")
 	}
 	se, err := s.cfg.Sessions.GetSession(r.Context(), *in.AccessKeyId)
-	notFound := fedid.Errorf(fedid.KindResourceNotFound, "Credentials '%s' not found.", *in.AccessKeyId)
+	notFound := fedid.Errorf(fedid.KindResourceNotFound, "Credentials '%s' not found.", fedid.Clip(*in.AccessKeyId))
 	if errors.Is(err, fedid.ErrNotFound) {
 		return nil, notFound
 	}
