@@ -241,6 +241,11 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (fe
 	if !hasHost(a.SignedHeaders) {
 		return fedid.Caller{}, incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
 	}
+	if name := unsignedAmzHeader(r.Header, a.SignedHeaders); name != "" {
+		// Otherwise a captured request could be replayed with another
+		// X-Amz-Target, as another operation, under the same signature.
+		return fedid.Caller{}, incomplete("'%s' must be a 'SignedHeader' in the AWS Authorization.", truncate(name, 64))
+	}
 	amzDate, t, err := requestTime(r)
 	if err != nil {
 		return fedid.Caller{}, err
@@ -304,6 +309,23 @@ func signsHeader(signed []string, name string) bool {
 		}
 	}
 	return false
+}
+
+// unsignedAmzHeader returns the lowercase name of an X-Amz-* header the
+// request carries but its signature does not cover, or "". Every SDK signs
+// all of them (they exclude only User-Agent, Expect, X-Amzn-Trace-Id and
+// hop-by-hop headers), so a gap means an altered request.
+func unsignedAmzHeader(h http.Header, signed []string) string {
+	for name := range h {
+		if len(name) < len("x-amz-") || !strings.EqualFold(name[:len("x-amz-")], "x-amz-") {
+			continue
+		}
+		lower := strings.ToLower(name)
+		if !signsHeader(signed, lower) {
+			return lower
+		}
+	}
+	return ""
 }
 
 func hasHost(signed []string) bool {

@@ -189,7 +189,15 @@ func TestDifferential(t *testing.T) {
 				{"signed headers", func(r *http.Request) []byte {
 					r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), ";x-amz-target", "", 1))
 					return []byte(body)
-				}, fedid.KindInvalidSignature},
+				}, fedid.KindIncompleteSignature},
+				{"an unsigned X-Amz-* header added", func(r *http.Request) []byte {
+					r.Header.Set("X-Amz-Meta-Extra", "1")
+					return []byte(body)
+				}, fedid.KindIncompleteSignature},
+				{"X-Amz-Date left out of the signed headers", func(r *http.Request) []byte {
+					r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), ";x-amz-date", "", 1))
+					return []byte(body)
+				}, fedid.KindIncompleteSignature},
 				{"no authorization", func(r *http.Request) []byte { r.Header.Del("Authorization"); return []byte(body) }, fedid.KindMissingAuthenticationToken},
 			}
 			for _, tc := range tamper {
@@ -253,9 +261,9 @@ func TestMalformedAuthorization(t *testing.T) {
 		{"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/cognito-identity/aws4_request, SignedHeaders=Host, Signature=" + sig, fedid.KindIncompleteSignature},
 		{"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/cognito-identity/aws4_request, SignedHeaders=host, Signature=xyz", fedid.KindIncompleteSignature},
 		{"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/cognito-identity/aws4_requestX, SignedHeaders=host, Signature=" + sig, fedid.KindIncompleteSignature},
-		{"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=" + sig, fedid.KindInvalidSignature},
-		{"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150831/us-east-1/cognito-identity/aws4_request, SignedHeaders=host, Signature=" + sig, fedid.KindInvalidSignature},
-		{"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/cognito-identity/aws4_request, SignedHeaders=host, Signature=" + sig, fedid.KindInvalidSignature},
+		{"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=" + sig, fedid.KindInvalidSignature},
+		{"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150831/us-east-1/cognito-identity/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=" + sig, fedid.KindInvalidSignature},
+		{"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/cognito-identity/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=" + sig, fedid.KindInvalidSignature},
 	} {
 		r := newAPIRequest("{}", "us-east-1")
 		r.Header.Set("X-Amz-Date", "20150830T123600Z")
