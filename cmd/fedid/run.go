@@ -137,7 +137,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	credTTL := fs.Duration("credentials-ttl", credTTLDef, "lifetime of issued credentials (env FEDID_CREDENTIALS_TTL)")
 	debugAddr := fs.String("debug-addr", env("FEDID_DEBUG_ADDR", ""), "serve net/http/pprof on this address (env FEDID_DEBUG_ADDR)")
-	noLane := fs.Bool("no-lane", env("FEDID_NO_LANE", "") == "1", "serve every request with net/http alone, without the fast lane for plain SDK requests (env FEDID_NO_LANE=1)")
 	throttle := fs.String("throttle", env("FEDID_THROTTLE", "off"), "off, or aws for the service's documented per-account rates (env FEDID_THROTTLE)")
 	providerTimeout := fs.Duration("provider-timeout", 5*time.Second, "timeout of fetching a provider's discovery document or keys")
 	logLevel := fs.String("log-level", env("FEDID_LOG_LEVEL", "info"), "debug, info, warn or error (env FEDID_LOG_LEVEL)")
@@ -196,7 +195,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		CredentialsTTL: *credTTL,
 		Throttle:       *throttle,
 		DebugAddr:      *debugAddr,
-		NoLane:         *noLane,
 		Logger:         log,
 	})
 }

@@ -25,7 +25,6 @@ import (
 	"github.com/fedid/fedid/internal/federation"
 	"github.com/fedid/fedid/internal/identity"
 	"github.com/fedid/fedid/internal/keys"
-	"github.com/fedid/fedid/internal/lane"
 	"github.com/fedid/fedid/internal/oidc"
 	"github.com/fedid/fedid/internal/server"
 	"github.com/fedid/fedid/internal/sigv4"
@@ -59,9 +58,9 @@ type Config struct {
 
 	// DebugAddr, when set, serves net/http/pprof there (keep it loopback).
 	DebugAddr string
-	// NoLane serves every request with net/http alone, without the lane
-	// in front of it for plain SDK requests (internal/lane).
-	NoLane bool
+	// ReadHeaderTimeout bounds how long a client may take to send a
+	// request's headers (default 10 s; tests shorten it).
+	ReadHeaderTimeout time.Duration
 	// Throttle is "" (off, the default) or "aws" (the service's documented
 	// per-account rates).
 	Throttle string
@@ -302,14 +301,7 @@ func Serve(ctx context.Context, cfg Config) error {
 		Logger:   log,
 		Registry: reg,
 	})
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(h, cfg.ReadHeaderTimeout, log)
 	if cfg.DebugAddr != "" {
 		dbg := &http.Server{Addr: cfg.DebugAddr, Handler: pprofMux(), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
@@ -323,16 +315,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	log.Info("fedid serving", "addr", addr, "issuer", cfg.Issuer, "region", cfg.Region,
 		"db", RedactDB(cfg.DB), "signer", keys.Backend())
 	errc := make(chan error, 1)
-	serve, shutdown := srv.Serve, srv.Shutdown
-	if !cfg.NoLane {
-		ls := &lane.Server{Fallback: srv}
-		serve, shutdown = ls.Serve, ls.Shutdown
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "fedid_lane_requests_total",
-			Help: "Requests answered by the fast lane rather than net/http.",
-		}, func() float64 { return float64(ls.Served()) }))
-	}
-	go func() { errc <- serve(ln) }()
+	go func() { errc <- srv.Serve(ln) }()
 	if cfg.Ready != nil {
 		cfg.Ready(addr)
 	}
@@ -344,11 +327,36 @@ func Serve(ctx context.Context, cfg Config) error {
 	log.Info("shutting down: finishing in-flight requests")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := shutdown(sctx); err != nil {
+	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	stopBG()
 	return nil
+}
+
+// newHTTPServer configures net/http, fedid's only HTTP stack, for a
+// service on an open network: every phase of a request is bounded in time
+// and size, so a slow or hostile client holds a connection for at most the
+// header timeout, then the read timeout. Request bodies are bounded by the
+// API handlers (awsjson.MaxBodyBytes).
+func newHTTPServer(h http.Handler, readHeaderTimeout time.Duration, log *slog.Logger) *http.Server {
+	if readHeaderTimeout <= 0 {
+		readHeaderTimeout = 10 * time.Second
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		// The whole request, headers and body: a 1 MiB body at a slow
+		// but honest rate fits.
+		ReadTimeout:  30 * time.Second,
+		WriteTimeout: 30 * time.Second,
+		IdleTimeout:  2 * time.Minute,
+		// SigV4 headers with a session token take about 2 KiB; 64 KiB
+		// leaves room for any SDK and bounds what a client can make fedid
+		// hold (net/http's default is 1 MiB).
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // keyCacheTTL bounds how long a replaced access key secret keeps working.

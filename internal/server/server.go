@@ -191,9 +191,15 @@ func (s *Server) call(r *http.Request) (string, any, error) {
 	if err != nil {
 		return name, nil, err
 	}
+	// The work is not cancelled when the peer goes away: a client that
+	// half-closes after sending (SHUT_WR) still gets its answer, and one that
+	// leaves costs a finished request rather than a half-done one and a 500.
+	// opTimeout bounds it instead.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), opTimeout)
+	defer cancel()
 	var caller fedid.Caller
 	if op.signed {
-		if caller, err = s.cfg.Verifier.Verify(r.Context(), r, body); err != nil {
+		if caller, err = s.cfg.Verifier.Verify(ctx, r, body); err != nil {
 			return name, nil, err
 		}
 		// fedid does not model IAM: an account's access keys may do
@@ -213,9 +219,12 @@ func (s *Server) call(r *http.Request) (string, any, error) {
 		return name, nil, fedid.Errorf(fedid.KindNotImplemented,
 			"%s is not implemented by this version of fedid yet.", name)
 	}
-	out, err := op.run(r.Context(), caller, body)
+	out, err := op.run(ctx, caller, body)
 	return name, out, err
 }
+
+// opTimeout bounds one operation's work, the server's write timeout.
+const opTimeout = 30 * time.Second
 
 func (s *Server) record(op, code string, start time.Time) {
 	if op == "" {
