@@ -54,6 +54,8 @@ type startOpts struct {
 	federation  federation.Config
 	credentials string
 	stsEndpoint string
+	// readHeaderTimeout shortens the server's header timeout.
+	readHeaderTimeout time.Duration
 }
 
 // start runs fedid with the loopback test key and a second account's key.
@@ -82,18 +84,19 @@ func start(tb testing.TB, o startOpts) *server {
 	s := &server{DB: o.db, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		s.done <- app.Serve(sctx, app.Config{
-			Addr:            "127.0.0.1:0",
-			DB:              o.db,
-			AccessKeyID:     "test",
-			SecretAccessKey: "test",
-			Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Clock:           o.clock,
-			Issuer:          o.issuer,
-			KeyReload:       o.keyReload,
-			Federation:      o.federation,
-			Credentials:     o.credentials,
-			STSEndpoint:     o.stsEndpoint,
-			Ready:           func(addr string) { ready <- addr },
+			Addr:              "127.0.0.1:0",
+			DB:                o.db,
+			AccessKeyID:       "test",
+			SecretAccessKey:   "test",
+			Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Clock:             o.clock,
+			Issuer:            o.issuer,
+			KeyReload:         o.keyReload,
+			Federation:        o.federation,
+			Credentials:       o.credentials,
+			STSEndpoint:       o.stsEndpoint,
+			ReadHeaderTimeout: o.readHeaderTimeout,
+			Ready:             func(addr string) { ready <- addr },
 		})
 	}()
 	select {
