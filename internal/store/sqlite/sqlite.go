@@ -186,7 +186,7 @@ func migrationVersion(name string) (int, error) {
 }
 
 // Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.r.PingContext(ctx) }
+func (s *Store) Ping(ctx context.Context) error { return wrap("ping", s.r.PingContext(ctx)) }
 
 // Close checkpoints the WAL and closes both pools.
 func (s *Store) Close() error {
