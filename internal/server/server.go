@@ -269,7 +269,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		if err := s.cfg.Health(ctx); err != nil {
 			s.cfg.Logger.Warn("health check failed", "err", err)
-			http.Error(w, "unhealthy\n", http.StatusServiceUnavailable)
+			reason := err.Error()
+			if ctx.Err() != nil {
+				reason = "no answer within 2s: " + reason
+			}
+			http.Error(w, "unhealthy: "+reason, http.StatusServiceUnavailable)
 			return
 		}
 	}

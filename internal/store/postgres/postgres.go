@@ -37,14 +37,26 @@ var migrations embed.FS
 // migrationLock is the advisory lock key held while migrating.
 const migrationLock = 0x66656469 // "fedi"
 
-// maxAttempts bounds the retries of a transaction that hit a
-// serialization failure or a deadlock.
-const maxAttempts = 10
+// A transaction that hit a serialization failure or a deadlock is run
+// again after a jittered, exponentially growing pause (from
+// retryBackoffMin up to retryBackoffMax) until retryBudget has passed
+// since its first attempt, or the context's deadline if that is earlier.
+// A fixed number of attempts is not enough: with coarse predicate locks
+// (an empty or freshly restarted database, whose planner has no
+// statistics) a dozen concurrent writers can keep conflicting for longer.
+const (
+	retryBudget     = 10 * time.Second
+	retryBackoffMin = time.Millisecond
+	retryBackoffMax = 100 * time.Millisecond
+)
 
 // Store is the PostgreSQL implementation of fedid.Store.
 type Store struct {
 	reader
 	pool *pgxpool.Pool
+	// retryFor is how long Update retries a conflicting transaction
+	// (retryBudget; tests shorten it).
+	retryFor time.Duration
 }
 
 var _ fedid.Store = (*Store)(nil)
@@ -63,7 +75,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", redact(err))
 	}
-	s := &Store{reader: reader{q: pool}, pool: pool}
+	s := &Store{reader: reader{q: pool}, pool: pool, retryFor: retryBudget}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -87,7 +99,7 @@ func (s *Store) Close() error {
 }
 
 // Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+func (s *Store) Ping(ctx context.Context) error { return wrap("ping", s.pool.Ping(ctx)) }
 
 func (s *Store) migrate(ctx context.Context) error {
 	conn, err := s.pool.Acquire(ctx)
@@ -180,23 +192,44 @@ func fromNS(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-// Update runs fn in a SERIALIZABLE transaction, again (with jittered
-// backoff) when it lost a serialization race.
+// Update runs fn in a SERIALIZABLE transaction, again (after a jittered
+// exponential backoff) whenever it lost a serialization race or a
+// deadlock, until the retry budget or the context's deadline runs out; the
+// error returned then wraps the last conflict.
 func (s *Store) Update(ctx context.Context, fn func(tx fedid.Tx) error) error {
-	var err error
-	for attempt := 0; attempt < maxAttempts; attempt++ {
-		err = s.update(ctx, fn)
+	start := time.Now()
+	deadline := start.Add(s.retryFor)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	backoff := retryBackoffMin
+	var timer *time.Timer
+	for attempt := 1; ; attempt++ {
+		err := s.update(ctx, fn)
 		if !retryable(err) {
 			return err
 		}
-		d := time.Duration(1+rand.IntN(5*(attempt+1))) * time.Millisecond
+		// Full jitter over [backoff/2, backoff]: writers that collided
+		// spread out instead of colliding again in step.
+		pause := backoff/2 + rand.N(backoff/2+1)
+		backoff = min(2*backoff, retryBackoffMax)
+		if time.Until(deadline) < pause {
+			return fmt.Errorf("postgres: transaction still conflicting after %d attempts in %v: %w",
+				attempt, time.Since(start).Round(time.Millisecond), err)
+		}
+		if timer == nil {
+			timer = time.NewTimer(pause)
+			defer timer.Stop()
+		} else {
+			timer.Reset(pause)
+		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(d):
+			return fmt.Errorf("postgres: gave up retrying a conflicting transaction after %d attempts: %w (last conflict: %w)",
+				attempt, ctx.Err(), err)
+		case <-timer.C:
 		}
 	}
-	return err
 }
 
 func (s *Store) update(ctx context.Context, fn func(tx fedid.Tx) error) error {

@@ -66,7 +66,8 @@ func dsn(path string, writer bool) string {
 }
 
 // Open opens (creating if needed) the database file and applies pending
-// migrations.
+// migrations. A database it cannot write (a read-only file or directory, a
+// directory that does not exist) is refused with a message naming it.
 func Open(ctx context.Context, path string) (_ *Store, err error) {
 	var opened []*sql.DB
 	defer func() {
@@ -87,12 +88,18 @@ func Open(ctx context.Context, path string) (_ *Store, err error) {
 		opened = append(opened, db)
 		return db, nil
 	}
+	if err := checkDir(path); err != nil {
+		return nil, err
+	}
 	w, err := open(true, 1) // SQLite has one writer at a time
 	if err != nil {
 		return nil, err
 	}
 	if err := migrate(ctx, w); err != nil {
-		return nil, err
+		return nil, unwritable(path, err)
+	}
+	if err := probeWrite(ctx, w); err != nil {
+		return nil, unwritable(path, err)
 	}
 	r, err := open(false, 2*runtime.GOMAXPROCS(0))
 	if err != nil {
@@ -179,7 +186,7 @@ func migrationVersion(name string) (int, error) {
 }
 
 // Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.r.PingContext(ctx) }
+func (s *Store) Ping(ctx context.Context) error { return wrap("ping", s.r.PingContext(ctx)) }
 
 // Close checkpoints the WAL and closes both pools.
 func (s *Store) Close() error {
