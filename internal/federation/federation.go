@@ -12,7 +12,6 @@ package federation
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"regexp"
 	"slices"
@@ -204,13 +203,13 @@ func (c *Checker) VerifyLogin(ctx context.Context, pool *fedid.Pool, provider, t
 // provider's keys (pinned, or the JWKS at the configured or discovered URL)
 // and returns its payload.
 func (c *Checker) verifySignature(ctx context.Context, t *target, kid, token string) ([]byte, error) {
-	var ks oidc.KeySet
+	var keys oidc.KeySet
 	if t.pinned != nil {
-		keys, err := pinnedKeys(t.pinned, kid)
+		pinned, err := pinnedKeys(t.pinned, kid)
 		if err != nil {
 			return nil, err
 		}
-		ks = &oidc.StaticKeySet{PublicKeys: keys}
+		keys = &oidc.StaticKeySet{PublicKeys: pinned}
 	} else {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
@@ -222,10 +221,10 @@ func (c *Checker) verifySignature(ctx context.Context, t *target, kid, token str
 				return nil, err
 			}
 		}
-		ks = c.keys.remote(url)
+		keys = c.keys.remote(url)
 	}
-	kerr := &keyErr{KeySet: ks}
-	v := oidc.NewVerifier(t.issuers[0], kerr, &oidc.Config{
+	ks := &keptResult{KeySet: keys}
+	v := oidc.NewVerifier(t.issuers[0], ks, &oidc.Config{
 		SupportedSigningAlgs: algorithmNames,
 		// The policy checks are fedid's (VerifyLogin): several issuer forms,
 		// azp before aud, and the grace period on exp and nbf measured with
@@ -235,20 +234,21 @@ func (c *Checker) verifySignature(ctx context.Context, t *target, kid, token str
 		SkipExpiryCheck:   true,
 		Now:               c.clock.Now,
 	})
-	tok, err := v.Verify(ctx, token)
-	if err != nil {
-		if kerr.err != nil {
-			return nil, kerr.err // the key set's own error: unreachable or not
-		}
-		return nil, err
+	_, err := v.Verify(ctx, token)
+	switch {
+	case ks.err != nil:
+		return nil, ks.err // the key set's own error: unreachable or not
+	case ks.payload != nil:
+		// The signature verified. Verify may still fail after that, decoding
+		// the claims into its own types (exp not a number, aud neither a
+		// string nor a list): fedid's checks then name the claim, as they
+		// always did. On success the payload is the same, with every claim
+		// (oidc.IDToken's typed fields would drop the ones passed on as
+		// principal tags and to role rules).
+		return ks.payload, nil
+	default:
+		return nil, err // refused before any key was tried
 	}
-	// The raw claims, not oidc.IDToken's typed fields: fedid passes every
-	// claim on (principal tags, role rules).
-	var payload json.RawMessage
-	if err := tok.Claims(&payload); err != nil {
-		return nil, err
-	}
-	return payload, nil
 }
 
 // target resolves the logins key to the provider configuration of the

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -187,63 +188,63 @@ func (rk *remoteKeys) VerifySignature(ctx context.Context, jwt string) ([]byte, 
 	return rk.set.VerifySignature(ctx, jwt)
 }
 
-// keyErr is an oidc.KeySet that keeps the error of the key set it wraps:
-// IDTokenVerifier reports it with %v, and whether the provider was
-// unreachable must survive.
-type keyErr struct {
+// keptResult is an oidc.KeySet that keeps the result of the key set it
+// wraps: IDTokenVerifier reports a key set's error with %v, and whether the
+// provider was unreachable must survive. One per verification.
+type keptResult struct {
 	oidc.KeySet
-	err error
+	payload []byte
+	err     error
 }
 
-func (k *keyErr) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	p, err := k.KeySet.VerifySignature(ctx, jwt)
-	k.err = err
-	return p, err
+func (k *keptResult) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+	k.payload, k.err = k.KeySet.VerifySignature(ctx, jwt)
+	return k.payload, k.err
 }
 
-// publicKeys reads the public keys of a JWKS document with go-jose. Keys
+// parseJWKS reads the public keys of a JWKS document with go-jose. Keys
 // go-jose cannot read (other key types, private members) are skipped, as
 // go-oidc does; a document without a keys array is an error.
-func publicKeys(doc []byte) ([]crypto.PublicKey, error) {
+func parseJWKS(doc []byte) ([]jose.JSONWebKey, error) {
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(doc, &set); err != nil || set.Keys == nil {
 		return nil, errors.New("not a JWKS document")
 	}
-	var out []crypto.PublicKey
+	var out []jose.JSONWebKey
 	for _, raw := range set.Keys {
 		var k jose.JSONWebKey
-		if err := k.UnmarshalJSON(raw); err != nil || !k.Valid() || !k.IsPublic() {
-			continue
+		if err := k.UnmarshalJSON(raw); err == nil && k.Valid() && k.IsPublic() {
+			out = append(out, k)
 		}
-		out = append(out, k.Key)
 	}
 	return out, nil
 }
 
+// publicKeys are the keys of a fetched JWKS, for oidc.StaticKeySet.
+func publicKeys(doc []byte) ([]crypto.PublicKey, error) {
+	keys, err := parseJWKS(doc)
+	out := make([]crypto.PublicKey, len(keys))
+	for i, k := range keys {
+		out[i] = k.Key
+	}
+	return out, err
+}
+
 // pinnedKeys returns the keys of a pinned JWKS that may have signed a token
-// naming kid: the key with that kid, or the only key when the token names
-// none (the rule fedid applied before go-oidc; StaticKeySet alone would try
+// naming kid: the signing key with that kid, or the only one when the token
+// names none (fedid's rule before go-oidc; StaticKeySet alone would try
 // every key).
 func pinnedKeys(doc []byte, kid string) ([]crypto.PublicKey, error) {
-	var set struct {
-		Keys []json.RawMessage `json:"keys"`
+	keys, err := parseJWKS(doc)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(doc, &set); err != nil {
-		return nil, errors.New("pinned JWKS is not JSON")
-	}
-	var all []jose.JSONWebKey
-	for _, raw := range set.Keys {
-		var k jose.JSONWebKey
-		if err := k.UnmarshalJSON(raw); err != nil || !k.Valid() || !k.IsPublic() || (k.Use != "" && k.Use != "sig") {
-			continue
-		}
-		all = append(all, k)
-	}
+	keys = slices.DeleteFunc(keys, func(k jose.JSONWebKey) bool { return k.Use != "" && k.Use != "sig" })
 	var out []crypto.PublicKey
-	for _, k := range all {
-		if k.KeyID == kid || (kid == "" && len(all) == 1) {
+	for _, k := range keys {
+		if k.KeyID == kid || (kid == "" && len(keys) == 1) {
 			out = append(out, k.Key)
 		}
 	}
