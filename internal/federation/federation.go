@@ -1,10 +1,13 @@
 // Package federation checks the login tokens of public identity providers
 // for real, as the service does: OpenID Connect providers registered for
 // the account, Cognito user pools, and the OIDC-based social providers
-// (Google, Sign in with Apple). Signatures are checked against the
-// provider's JWKS (fetched with a timeout, cached, refreshed when a token
-// names an unknown key), then the issuer, the audience (or azp) against the
-// configured client IDs, and the expiry with a 5-minute grace.
+// (Google, Sign in with Apple). The JOSE work is go-oidc's and go-jose's:
+// signatures are checked by oidc.IDTokenVerifier against the provider's
+// JWKS (an oidc.RemoteKeySet, fetched with a timeout, cached, refreshed when
+// a token names an unknown key) or its pinned keys (oidc.StaticKeySet).
+// The service's rules on top are fedid's: the issuer, the audience (or azp)
+// against the configured client IDs, user pool ID tokens only, and the
+// expiry with a 5-minute grace measured with the injected clock.
 package federation
 
 import (
@@ -14,6 +17,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/identity"
@@ -57,7 +63,7 @@ type Checker struct {
 	cfg       Config
 	providers ProviderStore
 	clock     fedid.Clock
-	fetch     *fetcher
+	keys      *keyCache
 }
 
 var _ identity.LoginVerifier = (*Checker)(nil)
@@ -82,11 +88,10 @@ func New(cfg Config, providers ProviderStore, clock fedid.Clock) *Checker {
 	if clock == nil {
 		clock = fedid.SystemClock{}
 	}
-	f := newFetcher(cfg.Timeout)
-	if cfg.MinRefresh > 0 {
-		f.minRefresh = cfg.MinRefresh
+	if cfg.MinRefresh <= 0 {
+		cfg.MinRefresh = 5 * time.Second
 	}
-	return &Checker{cfg: cfg, providers: providers, clock: clock, fetch: f}
+	return &Checker{cfg: cfg, providers: providers, clock: clock, keys: newKeyCache(cfg.Timeout, cfg.MinRefresh)}
 }
 
 func invalid(format string, args ...any) error {
@@ -109,62 +114,74 @@ type target struct {
 var reUserPool = regexp.MustCompile(`^cognito-idp\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/([a-z0-9-]+_[0-9A-Za-z]+)$`)
 
 // VerifyLogin checks the token of the provider a pool trusts.
+//
+// go-oidc checks the JWS and its signature (IDTokenVerifier over the
+// provider's RemoteKeySet, or a StaticKeySet for pinned keys); the checks
+// of the service on top of it are fedid's own, in the order the service
+// reports them (spec 3.4): algorithm, iss, signature, exp and nbf with
+// c.clock, sub, token_use, aud, then azp or aud against the client IDs.
 func (c *Checker) VerifyLogin(ctx context.Context, pool *fedid.Pool, provider, token string) (*identity.VerifiedLogin, error) {
 	t, err := c.target(ctx, pool, provider)
 	if err != nil {
 		return nil, err
 	}
-	j, err := parseJWT(token)
+	// Parsed before any key is fetched: a token that is not a JWS, or whose
+	// iss is not this provider's, must cost no request to the provider.
+	jws, err := jose.ParseSignedCompact(token, algorithms)
+	if err != nil || len(jws.Signatures) != 1 {
+		if alg := otherAlgorithm(token); alg != "" {
+			return nil, invalid("Token signing algorithm %q is not supported.", truncate(alg, 16))
+		}
+		return nil, invalid("Not a valid OpenId Connect identity token.")
+	}
+	unverified, err := parseClaims(jws.UnsafePayloadWithoutVerification())
 	if err != nil {
 		return nil, invalid("Not a valid OpenId Connect identity token.")
 	}
-	if _, ok := algorithms[j.header.Alg]; !ok {
-		return nil, invalid("Token signing algorithm %q is not supported.", truncate(j.header.Alg, 16))
-	}
-	iss, _ := j.str("iss")
+	iss, _ := unverified.str("iss")
 	if iss == "" {
 		return nil, invalid("Missing a required claim: iss")
 	}
 	if !slices.Contains(t.issuers, iss) {
 		return nil, invalid("Issuer doesn't match providerName")
 	}
-	key, err := c.key(ctx, t, j.header.Kid)
+	payload, err := c.verifySignature(ctx, t, jws.Signatures[0].Header.KeyID, token)
 	if err != nil {
-		var ur errUnreachable
-		if errors.As(err, &ur) {
+		if unreachable(err) {
 			return nil, &fedid.Error{Kind: fedid.KindExternalService, Message: provider + " is not responding", Err: err}
 		}
 		return nil, invalid("Token signature is invalid.")
 	}
-	if err := j.verifySignature(key); err != nil {
-		return nil, invalid("Token signature is invalid.")
+	cl, err := parseClaims(payload)
+	if err != nil {
+		return nil, invalid("Not a valid OpenId Connect identity token.")
 	}
 	now := c.clock.Now()
-	exp, ok := j.num("exp")
+	exp, ok := cl.num("exp")
 	if !ok {
 		return nil, invalid("Missing a required claim: exp")
 	}
 	if now.Unix() >= exp+int64(c.cfg.Skew/time.Second) {
 		return nil, invalid("Token expired: %d >= %d", now.Unix(), exp)
 	}
-	if nbf, ok := j.num("nbf"); ok && now.Unix()+int64(c.cfg.Skew/time.Second) < nbf {
+	if nbf, ok := cl.num("nbf"); ok && now.Unix()+int64(c.cfg.Skew/time.Second) < nbf {
 		return nil, invalid("Token is not valid yet: nbf %d > %d", nbf, now.Unix())
 	}
-	sub, _ := j.str("sub")
+	sub, _ := cl.str("sub")
 	if sub == "" {
 		return nil, invalid("Missing a required claim: sub")
 	}
 	if t.requireID {
-		if use, ok := j.str("token_use"); ok && use != "id" {
+		if use, ok := cl.str("token_use"); ok && use != "id" {
 			return nil, invalid("Missing a required claim: aud")
 		}
 	}
-	auds := j.audiences()
+	auds := cl.audiences()
 	if len(auds) == 0 {
 		return nil, invalid("Missing a required claim: aud")
 	}
 	client := ""
-	if azp, ok := j.str("azp"); ok && azp != "" {
+	if azp, ok := cl.str("azp"); ok && azp != "" {
 		if slices.Contains(t.clientIDs, azp) {
 			client = azp
 		}
@@ -179,32 +196,59 @@ func (c *Checker) VerifyLogin(ctx context.Context, pool *fedid.Pool, provider, t
 	if client == "" {
 		return nil, errNotSupportedProvider
 	}
-	return &identity.VerifiedLogin{Provider: provider, Key: sub, Detail: t.detail(client, sub), ClientID: client, Claims: j.plainClaims()}, nil
+	return &identity.VerifiedLogin{Provider: provider, Key: sub, Detail: t.detail(client, sub), ClientID: client, Claims: cl.plain()}, nil
 }
 
-// key finds the token's signing key: pinned keys, or the JWKS at the
-// configured or discovered URL.
-func (c *Checker) key(ctx context.Context, t *target, kid string) (any, error) {
+// verifySignature checks the token's signature with go-oidc against the
+// provider's keys (pinned, or the JWKS at the configured or discovered URL)
+// and returns its payload.
+func (c *Checker) verifySignature(ctx context.Context, t *target, kid, token string) ([]byte, error) {
+	var keys oidc.KeySet
 	if t.pinned != nil {
-		ks, err := parseJWKS(t.pinned)
+		pinned, err := pinnedKeys(t.pinned, kid)
 		if err != nil {
 			return nil, err
 		}
-		if k, ok := ks.find(kid); ok {
-			return k, nil
+		keys = &oidc.StaticKeySet{PublicKeys: pinned}
+	} else {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
+		defer cancel()
+		url := t.jwksURL
+		if url == "" {
+			var err error
+			if url, err = c.keys.discover(ctx, t.issuers[0]); err != nil {
+				return nil, err
+			}
 		}
-		return nil, errUnknownKey
+		keys = c.keys.remote(url)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
-	url := t.jwksURL
-	if url == "" {
-		var err error
-		if url, err = c.fetch.discoverJWKS(ctx, t.issuers[0]); err != nil {
-			return nil, err
-		}
+	ks := &keptResult{KeySet: keys}
+	v := oidc.NewVerifier(t.issuers[0], ks, &oidc.Config{
+		SupportedSigningAlgs: algorithmNames,
+		// The policy checks are fedid's (VerifyLogin): several issuer forms,
+		// azp before aud, and the grace period on exp and nbf measured with
+		// the injected clock.
+		SkipIssuerCheck:   true,
+		SkipClientIDCheck: true,
+		SkipExpiryCheck:   true,
+		Now:               c.clock.Now,
+	})
+	_, err := v.Verify(ctx, token)
+	switch {
+	case ks.err != nil:
+		return nil, ks.err // the key set's own error: unreachable or not
+	case ks.payload != nil:
+		// The signature verified. Verify may still fail after that, decoding
+		// the claims into its own types (exp not a number, aud neither a
+		// string nor a list): fedid's checks then name the claim, as they
+		// always did. On success the payload is the same, with every claim
+		// (oidc.IDToken's typed fields would drop the ones passed on as
+		// principal tags and to role rules).
+		return ks.payload, nil
+	default:
+		return nil, err // refused before any key was tried
 	}
-	return c.fetch.key(ctx, url, kid)
 }
 
 // target resolves the logins key to the provider configuration of the
