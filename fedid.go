@@ -194,16 +194,6 @@ type Claims struct {
 	ExpiresAt     time.Time
 }
 
-// TokenSigner mints and checks fedid's own OpenID tokens.
-type TokenSigner interface {
-	// Mint signs the claims as a compact RS512 JWS.
-	Mint(c *Claims) (string, error)
-	// Verify checks the token's form and signature against the published
-	// keys and returns its claims; the caller checks issuer, audience,
-	// subject and expiry.
-	Verify(token string) (*Claims, error)
-}
-
 // OIDCProvider is an OpenID Connect identity provider registered for an
 // account, the way IAM registers them; pools trust it by its ARN.
 type OIDCProvider struct {

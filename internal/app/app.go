@@ -227,24 +227,31 @@ func Serve(ctx context.Context, cfg Config) error {
 	defer stopBG()
 	go km.Run(bg)
 
-	svc := identity.New(st, km, cfg.Clock, identity.Config{
-		Issuer: cfg.Issuer, OpenIDTokenTTL: cfg.OpenIDTokenTTL,
-	})
-	svc.SetLoginVerifier(federation.New(cfg.Federation, st, cfg.Clock))
-	var sessions server.SessionReader
+	var (
+		sessions server.SessionReader
+		issuer   fedid.CredentialIssuer
+	)
 	switch cfg.Credentials {
 	case "", "local":
-		svc.SetCredentialIssuer(credentials.NewLocal(st, cfg.Clock, cfg.CredentialsTTL))
+		issuer = credentials.NewLocal(st, cfg.Clock, cfg.CredentialsTTL)
 		sessions = st
 		go sweepSessions(bg, st, cfg.Clock, log)
 	case "sts":
 		if cfg.STSEndpoint == "" {
 			return errors.New("--credentials sts needs --sts-endpoint (FEDID_STS_ENDPOINT)")
 		}
-		svc.SetCredentialIssuer(credentials.NewSTS(cfg.STSEndpoint, cfg.Region, cfg.CredentialsTTL))
+		issuer = credentials.NewSTS(cfg.STSEndpoint, cfg.Region, cfg.CredentialsTTL)
 	default:
 		return fmt.Errorf("--credentials must be local or sts, not %q", cfg.Credentials)
 	}
+	svc := identity.New(identity.Deps{
+		Store:       st,
+		Signer:      km,
+		Logins:      federation.New(cfg.Federation, st, cfg.Clock),
+		Credentials: issuer,
+		Clock:       cfg.Clock,
+		Pools:       ttlcache.New[*fedid.Pool](identity.PoolCacheTTL, 10000),
+	}, identity.Config{Issuer: cfg.Issuer, OpenIDTokenTTL: cfg.OpenIDTokenTTL})
 	// Access keys change rarely; a replaced secret takes effect within
 	// keyCacheTTL. Unknown keys are never cached.
 	keyCache := ttlcache.New[*sigv4.Credential](keyCacheTTL, 10000)

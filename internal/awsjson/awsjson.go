@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/identity"
 )
 
 // ContentType is the request and response media type of AWS JSON 1.1.
@@ -152,21 +152,44 @@ func headerSafe(s string) string {
 
 // WriteJSON writes a 200 response with v as its body.
 func WriteJSON(w http.ResponseWriter, v any) error {
-	if a, ok := v.(Appender); ok {
-		bp := outBufs.Get().(*[]byte)
-		defer outBufs.Put(bp)
-		if b, ok := a.AppendJSON((*bp)[:0]); ok {
+	bp := outBufs.Get().(*[]byte)
+	defer outBufs.Put(bp)
+	if o, ok := v.(*identity.TokenOutput); ok {
+		if b, ok := appendTokenOutput((*bp)[:0], o); ok {
 			*bp = b
 			return writeBody(w, b)
 		}
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := jsonv2.Marshal(v, responseOptions)
+	if err != nil {
 		return fmt.Errorf("awsjson: encode response: %w", err)
 	}
-	return writeBody(w, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	return writeBody(w, b)
+}
+
+// responseOptions encode responses as the service does: timestamps as
+// epoch seconds with millisecond precision, nil lists and maps as null
+// (so that omitempty leaves them out), no HTML escaping; and as
+// encoding/json did before: map keys sorted, a stored string that is not
+// valid UTF-8 written with U+FFFD rather than failing the request.
+var responseOptions = jsonv2.JoinOptions(
+	jsonv2.Deterministic(true),
+	jsontext.AllowInvalidUTF8(true),
+	jsonv2.WithMarshalers(jsonv2.MarshalToFunc(func(enc *jsontext.Encoder, t time.Time) error {
+		return enc.WriteValue(jsontext.Value(appendEpoch(nil, t)))
+	})),
+	jsonv2.FormatNilSliceAsNull(true),
+	jsonv2.FormatNilMapAsNull(true),
+)
+
+// appendEpoch appends t as seconds since the Unix epoch, with a fraction of
+// milliseconds when it has one (the protocol's timestamp format).
+func appendEpoch(b []byte, t time.Time) []byte {
+	ms := t.UnixMilli()
+	if ms%1000 == 0 {
+		return strconv.AppendInt(b, ms/1000, 10)
+	}
+	return strconv.AppendFloat(b, float64(ms)/1000, 'f', 3, 64)
 }
 
 func writeBody(w http.ResponseWriter, b []byte) error {
@@ -180,18 +203,9 @@ func writeBody(w http.ResponseWriter, b []byte) error {
 
 var contentTypeValue = []string{ContentType}
 
-// Appender is a response that writes its own JSON encoding (for responses
-// on the hot path, where encoding/json's reflection shows in profiles). It
-// appends to b and reports false when it cannot encode the value exactly
-// as encoding/json would, and the generic encoder is used instead.
-type Appender interface {
-	AppendJSON(b []byte) ([]byte, bool)
-}
-
-// AppendPlainString appends s as a JSON string when it needs no escaping
-// (printable ASCII but '"' and '\\'), the form encoding/json gives it, and
-// reports false otherwise.
-func AppendPlainString(b []byte, s string) ([]byte, bool) {
+// appendPlainString appends s as a JSON string when it needs no escaping
+// (printable ASCII but '"' and '\\'), and reports false otherwise.
+func appendPlainString(b []byte, s string) ([]byte, bool) {
 	for i := 0; i < len(s); i++ {
 		if !plainString[s[i]] {
 			return b, false
@@ -202,7 +216,7 @@ func AppendPlainString(b []byte, s string) ([]byte, bool) {
 	return append(b, '"'), true
 }
 
-// plainString marks the bytes AppendPlainString takes.
+// plainString marks the bytes appendPlainString takes.
 var plainString = func() (t [256]bool) {
 	for c := 0x20; c <= 0x7e; c++ {
 		t[c] = c != '"' && c != '\\'
@@ -310,7 +324,7 @@ func Decode(body []byte, v any) error {
 	if body[0] != '{' {
 		return fedid.Errorf(fedid.KindSerialization, "Request body must be a JSON object.")
 	}
-	if fd, ok := v.(FastDecoder); ok && fd.DecodeJSON(body) {
+	if in, ok := v.(*identity.GetOpenIdTokenForDeveloperIdentityInput); ok && decodeDeveloperToken(body, in) {
 		return nil
 	}
 	if !utf8.Valid(body) {
@@ -324,14 +338,18 @@ func Decode(body []byte, v any) error {
 
 // strictOptions are json/v2's defaults (exact names, duplicates and invalid
 // UTF-8 refused) with null refused where the model has a map value or a
-// list element.
+// list element: strings, and the structures that appear in lists and maps.
 var strictOptions = jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
 	jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ *string) error { return refuseNull(dec) }),
+	jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ *identity.CognitoProviderInput) error { return refuseNull(dec) }),
+	jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ *identity.RoleMapping) error { return refuseNull(dec) }),
+	jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ *identity.MappingRule) error { return refuseNull(dec) }),
 	jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ Element) error { return refuseNull(dec) }),
 ))
 
-// Element is implemented (on the pointer) by the request structures that
-// appear as map values or list elements, where a JSON null is refused.
+// Element is implemented (on the pointer) by request structures of other
+// packages that appear as map values or list elements, where a JSON null
+// is refused.
 type Element interface{ JSONElement() }
 
 // refuseNull is called for every JSON value decoded into a Go string or an
@@ -414,30 +432,4 @@ func jsonTypeName(goType string) string {
 	default:
 		return "structure"
 	}
-}
-
-// Time is a timestamp that marshals as JSON epoch seconds with millisecond
-// precision, the protocol's timestamp format.
-type Time time.Time
-
-// MarshalJSON writes seconds since the Unix epoch.
-func (t Time) MarshalJSON() ([]byte, error) {
-	tt := time.Time(t)
-	ms := tt.UnixMilli()
-	if ms%1000 == 0 {
-		return strconv.AppendInt(nil, ms/1000, 10), nil
-	}
-	return strconv.AppendFloat(nil, float64(ms)/1000, 'f', 3, 64), nil
-}
-
-// UnmarshalJSON reads seconds since the Unix epoch (used by tests and
-// clients of fedid's own types).
-func (t *Time) UnmarshalJSON(b []byte) error {
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		return fmt.Errorf("awsjson: timestamp %s: %w", b, err)
-	}
-	sec, frac := math.Modf(f)
-	*t = Time(time.Unix(int64(sec), int64(math.Round(frac*1e3))*1e6).UTC())
-	return nil
 }

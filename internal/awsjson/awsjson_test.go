@@ -1,6 +1,8 @@
 package awsjson
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/identity"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -156,22 +159,24 @@ func TestOperationAndContentType(t *testing.T) {
 	}
 }
 
+// TestTimeMarshal: timestamps in responses are epoch seconds with
+// millisecond precision, the protocol's format.
 func TestTimeMarshal(t *testing.T) {
 	for _, tc := range []struct {
 		t    time.Time
 		want string
 	}{
-		{time.Unix(1700000000, 0), "1700000000"},
-		{time.Unix(1700000000, 123e6), "1700000000.123"},
-		{time.Unix(1700000000, 123456789), "1700000000.123"},
+		{time.Unix(1700000000, 0), `{"At":1700000000,"Nil":null}`},
+		{time.Unix(1700000000, 123e6), `{"At":1700000000.123,"Nil":null}`},
+		{time.Unix(1700000000, 123456789), `{"At":1700000000.123,"Nil":null}`},
 	} {
-		b, err := Time(tc.t).MarshalJSON()
-		if err != nil || string(b) != tc.want {
-			t.Errorf("%v: %s %v", tc.t, b, err)
-		}
-		var back Time
-		if err := back.UnmarshalJSON(b); err != nil || time.Time(back).UnixMilli() != tc.t.UnixMilli() {
-			t.Errorf("round trip %s: %v %v", b, time.Time(back), err)
+		rec := httptest.NewRecorder()
+		if err := WriteJSON(rec, struct {
+			At    time.Time
+			Nil   []string
+			Empty []string `json:",omitempty"`
+		}{At: tc.t}); err != nil || rec.Body.String() != tc.want {
+			t.Errorf("%v: %s %v", tc.t, rec.Body.Bytes(), err)
 		}
 	}
 }
@@ -189,4 +194,39 @@ func BenchmarkDecode(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestResponsesAsEncodingJSON holds the response encoder to encoding/json's
+// bytes for response shapes without timestamps (the encoder before
+// json/v2), maps and omitted members included.
+func TestResponsesAsEncodingJSON(t *testing.T) {
+	classic := true
+	for _, v := range []any{
+		&identity.IdentityPool{IdentityPoolId: "us-east-1:x", IdentityPoolName: "n <&> \u00e9",
+			SupportedLoginProviders: map[string]string{"b": "2", "a": "1"}, IdentityPoolTags: map[string]string{"z": "", "k": "v"},
+			CognitoIdentityProviders: []identity.CognitoProvider{{ProviderName: "p", ClientId: "c"}}, AllowClassicFlow: &classic},
+		&identity.IdentityPool{IdentityPoolId: "us-east-1:y"},
+		&identity.ListIdentityPoolsOutput{},
+		&identity.ListIdentityPoolsOutput{IdentityPools: []identity.PoolSummary{{IdentityPoolId: "a", IdentityPoolName: "b"}}, NextToken: "t"},
+		&identity.TagsOutput{}, &identity.TagsOutput{Tags: map[string]string{}},
+		&identity.LookupDeveloperIdentityOutput{IdentityId: "i", DeveloperUserIdentifierList: []string{"u1", "u2"}},
+		&identity.DeleteIdentitiesOutput{UnprocessedIdentityIds: []identity.UnprocessedIdentityID{{IdentityId: "i", ErrorCode: "InternalServerError"}}},
+		&identity.Empty{},
+	} {
+		rec := httptest.NewRecorder()
+		if err := WriteJSON(rec, v); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(v)
+		if rec.Body.String() != string(bytes.ReplaceAll(want, []byte(`\u003c`), []byte("<"))) &&
+			rec.Body.String() != unescapeHTML(string(want)) {
+			t.Errorf("%T:\n got %s\nwant %s", v, rec.Body.Bytes(), want)
+		}
+	}
+}
+
+// unescapeHTML undoes encoding/json's HTML escaping, which fedid's encoder
+// never did (SetEscapeHTML(false)).
+func unescapeHTML(s string) string {
+	return strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(s)
 }

@@ -1,26 +1,67 @@
 package awsjson
 
-// FastDecoder is a request shape that can decode the plain JSON the SDKs
-// send without reflection. DecodeJSON reports false for anything it does
-// not take (an unknown or repeated member, an escape sequence, a
-// non-ASCII byte, a number that is not a plain integer, malformed JSON):
-// Decode then starts over with encoding/json, whose result and errors are
-// the reference, so the fast path only ever agrees with it or steps aside.
-type FastDecoder interface {
-	DecodeJSON(body []byte) bool
+import "github.com/fedid/fedid/internal/identity"
+
+// The hot path's codecs, without reflection: the token request most
+// clients send, read by a reader of the plain JSON the SDKs write, and the
+// token response written by appends. Each steps aside (reports false) for
+// anything it does not take, and the reference codec (json/v2, strict)
+// does the work instead, so the fast path only ever agrees with it.
+
+// decodeDeveloperToken reads a GetOpenIdTokenForDeveloperIdentity request
+// of printable-ASCII strings without escapes, integers and null, each
+// member once. It reports false (leaving *in zero) for anything else: an
+// unknown or repeated member, an escape, a non-ASCII byte, a number that
+// is not a plain integer, malformed JSON.
+func decodeDeveloperToken(b []byte, in *identity.GetOpenIdTokenForDeveloperIdentityInput) bool {
+	var seen uint8
+	r := &reader{b: b}
+	once := func(bit uint8) bool {
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return true
+	}
+	ok := r.Object(func(key string) bool {
+		switch key {
+		case "IdentityPoolId":
+			return once(1) && r.OptString(&in.IdentityPoolId)
+		case "IdentityId":
+			return once(2) && r.OptString(&in.IdentityId)
+		case "Logins":
+			return once(4) && r.StringMap(&in.Logins)
+		case "PrincipalTags":
+			return once(8) && r.StringMap(&in.PrincipalTags)
+		case "TokenDuration":
+			return once(16) && r.OptInt64(&in.TokenDuration)
+		}
+		return false
+	}) && r.End()
+	if !ok {
+		*in = identity.GetOpenIdTokenForDeveloperIdentityInput{} // the reference codec starts from zero
+	}
+	return ok
 }
 
-// Reader reads the plain subset of JSON a FastDecoder takes: objects,
+// appendTokenOutput appends the token response as the reference encoder
+// writes it, and reports false when a value would need escaping.
+func appendTokenOutput(b []byte, o *identity.TokenOutput) ([]byte, bool) {
+	b = append(b, `{"IdentityId":`...)
+	b, ok1 := appendPlainString(b, o.IdentityId)
+	b = append(b, `,"Token":`...)
+	b, ok2 := appendPlainString(b, o.Token)
+	return append(b, '}'), ok1 && ok2
+}
+
+// reader reads the plain subset of JSON decodeDeveloperToken takes: objects,
 // strings of printable ASCII without escapes, integers and null.
-type Reader struct {
+type reader struct {
 	b []byte
 	i int
 }
 
-// NewReader returns a reader of b.
-func NewReader(b []byte) *Reader { return &Reader{b: b} }
-
-func (r *Reader) space() {
+func (r *reader) space() {
 	for r.i < len(r.b) {
 		switch r.b[r.i] {
 		case ' ', '\t', '\n', '\r':
@@ -31,7 +72,7 @@ func (r *Reader) space() {
 	}
 }
 
-func (r *Reader) byte(c byte) bool {
+func (r *reader) byte(c byte) bool {
 	r.space()
 	if r.i < len(r.b) && r.b[r.i] == c {
 		r.i++
@@ -41,7 +82,7 @@ func (r *Reader) byte(c byte) bool {
 }
 
 // Null consumes a null if one comes next.
-func (r *Reader) Null() bool {
+func (r *reader) Null() bool {
 	r.space()
 	if len(r.b)-r.i >= 4 && string(r.b[r.i:r.i+4]) == "null" {
 		r.i += 4
@@ -51,7 +92,7 @@ func (r *Reader) Null() bool {
 }
 
 // String reads a string.
-func (r *Reader) String() (string, bool) {
+func (r *reader) String() (string, bool) {
 	if !r.byte('"') {
 		return "", false
 	}
@@ -72,7 +113,7 @@ func (r *Reader) String() (string, bool) {
 }
 
 // OptString reads a string or null into *p.
-func (r *Reader) OptString(p **string) bool {
+func (r *reader) OptString(p **string) bool {
 	if r.Null() {
 		*p = nil
 		return true
@@ -84,7 +125,7 @@ func (r *Reader) OptString(p **string) bool {
 
 // OptInt64 reads an integer (no fraction, exponent or leading zero) or
 // null into *p.
-func (r *Reader) OptInt64(p **int64) bool {
+func (r *reader) OptInt64(p **int64) bool {
 	if r.Null() {
 		*p = nil
 		return true
@@ -120,7 +161,7 @@ func (r *Reader) OptInt64(p **int64) bool {
 
 // StringMap reads an object of strings, or null, into *p. A repeated key
 // is refused (encoding/json keeps the last; stepping aside is simpler).
-func (r *Reader) StringMap(p *map[string]string) bool {
+func (r *reader) StringMap(p *map[string]string) bool {
 	if r.Null() {
 		*p = nil
 		return true
@@ -140,7 +181,7 @@ func (r *Reader) StringMap(p *map[string]string) bool {
 
 // Object reads an object, calling member for each key with the reader
 // positioned at its value, which member must read.
-func (r *Reader) Object(member func(key string) bool) bool {
+func (r *reader) Object(member func(key string) bool) bool {
 	if !r.byte('{') {
 		return false
 	}
@@ -160,7 +201,7 @@ func (r *Reader) Object(member func(key string) bool) bool {
 }
 
 // End reports whether only white space is left.
-func (r *Reader) End() bool {
+func (r *reader) End() bool {
 	r.space()
 	return r.i == len(r.b)
 }

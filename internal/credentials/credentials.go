@@ -24,7 +24,6 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/fedid/fedid"
-	"github.com/fedid/fedid/internal/identity"
 )
 
 // DefaultTTL is the lifetime of issued credentials (the guide: at most an
@@ -68,8 +67,8 @@ func random(n int, alphabet string) string {
 	return string(b)
 }
 
-// Issue implements identity.CredentialIssuer.
-func (l *Local) Issue(ctx context.Context, req *identity.CredentialRequest) (*identity.IssuedCredentials, error) {
+// Issue implements fedid.CredentialIssuer.
+func (l *Local) Issue(ctx context.Context, req *fedid.CredentialRequest) (*fedid.IssuedCredentials, error) {
 	tok := make([]byte, 256)
 	_, _ = rand.Read(tok)
 	token := base64.StdEncoding.EncodeToString(tok)
@@ -90,7 +89,7 @@ func (l *Local) Issue(ctx context.Context, req *identity.CredentialRequest) (*id
 	if err := l.store.PutSession(ctx, s); err != nil {
 		return nil, fedid.Internal("store session", err)
 	}
-	return &identity.IssuedCredentials{AccessKeyID: s.AccessKeyID, SecretKey: s.Secret, SessionToken: token, Expiration: s.ExpiresAt}, nil
+	return &fedid.IssuedCredentials{AccessKeyID: s.AccessKeyID, SecretKey: s.Secret, SessionToken: token, Expiration: s.ExpiresAt}, nil
 }
 
 // STS exchanges fedid's token at an STS-compatible endpoint.
@@ -123,8 +122,8 @@ var stsRefusals = map[string]bool{
 	"ExpiredTokenException": true, "ValidationError": true,
 }
 
-// Issue implements identity.CredentialIssuer.
-func (s *STS) Issue(ctx context.Context, req *identity.CredentialRequest) (*identity.IssuedCredentials, error) {
+// Issue implements fedid.CredentialIssuer.
+func (s *STS) Issue(ctx context.Context, req *fedid.CredentialRequest) (*fedid.IssuedCredentials, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	out, err := s.client.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
@@ -150,5 +149,5 @@ func (s *STS) Issue(ctx context.Context, req *identity.CredentialRequest) (*iden
 	if c.Expiration != nil {
 		exp = *c.Expiration
 	}
-	return &identity.IssuedCredentials{AccessKeyID: *c.AccessKeyId, SecretKey: *c.SecretAccessKey, SessionToken: *c.SessionToken, Expiration: exp}, nil
+	return &fedid.IssuedCredentials{AccessKeyID: *c.AccessKeyId, SecretKey: *c.SecretAccessKey, SessionToken: *c.SessionToken, Expiration: exp}, nil
 }

@@ -22,7 +22,6 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/fedid/fedid"
-	"github.com/fedid/fedid/internal/identity"
 )
 
 // Config configures a Checker.
@@ -58,7 +57,7 @@ type ProviderStore interface {
 	GetOIDCProvider(ctx context.Context, arn string) (*fedid.OIDCProvider, error)
 }
 
-// Checker implements identity.LoginVerifier.
+// Checker implements fedid.LoginVerifier.
 type Checker struct {
 	cfg       Config
 	providers ProviderStore
@@ -66,7 +65,7 @@ type Checker struct {
 	keys      *keyCache
 }
 
-var _ identity.LoginVerifier = (*Checker)(nil)
+var _ fedid.LoginVerifier = (*Checker)(nil)
 
 // New returns a checker.
 func New(cfg Config, providers ProviderStore, clock fedid.Clock) *Checker {
@@ -120,7 +119,7 @@ var reUserPool = regexp.MustCompile(`^cognito-idp\.([a-z0-9-]+)\.amazonaws\.com(
 // of the service on top of it are fedid's own, in the order the service
 // reports them (spec 3.4): algorithm, iss, signature, exp and nbf with
 // c.clock, sub, token_use, aud, then azp or aud against the client IDs.
-func (c *Checker) VerifyLogin(ctx context.Context, pool *fedid.Pool, provider, token string) (*identity.VerifiedLogin, error) {
+func (c *Checker) VerifyLogin(ctx context.Context, pool *fedid.Pool, provider, token string) (*fedid.VerifiedLogin, error) {
 	t, err := c.target(ctx, pool, provider)
 	if err != nil {
 		return nil, err
@@ -196,7 +195,7 @@ func (c *Checker) VerifyLogin(ctx context.Context, pool *fedid.Pool, provider, t
 	if client == "" {
 		return nil, errNotSupportedProvider
 	}
-	return &identity.VerifiedLogin{Provider: provider, Key: sub, Detail: t.detail(client, sub), ClientID: client, Claims: cl.plain()}, nil
+	return &fedid.VerifiedLogin{Provider: provider, Key: sub, Detail: t.detail(client, sub), ClientID: client, Claims: cl.plain()}, nil
 }
 
 // verifySignature checks the token's signature with go-oidc against the

@@ -1,11 +1,10 @@
 package identity
 
-import (
-	"github.com/fedid/fedid/internal/awsjson"
-)
+import "time"
 
 // Request and response shapes of the cognito-identity 2014-06-30 model, with
-// the wire's member names. Request members are pointers so that "absent"
+// the wire's member names. They are plain values: the wire package
+// (internal/awsjson) decodes and encodes them, timestamps included. Request members are pointers so that "absent"
 // (or JSON null) and "empty" differ, as the model's required checks need.
 
 // CognitoProviderInput is one CognitoIdentityProvider in a request.
@@ -114,52 +113,10 @@ type GetOpenIdTokenForDeveloperIdentityInput struct {
 	TokenDuration  *int64            `json:"TokenDuration"`
 }
 
-// DecodeJSON implements awsjson.FastDecoder for the hot path's request.
-func (in *GetOpenIdTokenForDeveloperIdentityInput) DecodeJSON(b []byte) bool {
-	var seen uint8
-	r := awsjson.NewReader(b)
-	once := func(bit uint8) bool {
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
-	}
-	ok := r.Object(func(key string) bool {
-		switch key {
-		case "IdentityPoolId":
-			return once(1) && r.OptString(&in.IdentityPoolId)
-		case "IdentityId":
-			return once(2) && r.OptString(&in.IdentityId)
-		case "Logins":
-			return once(4) && r.StringMap(&in.Logins)
-		case "PrincipalTags":
-			return once(8) && r.StringMap(&in.PrincipalTags)
-		case "TokenDuration":
-			return once(16) && r.OptInt64(&in.TokenDuration)
-		}
-		return false
-	}) && r.End()
-	if !ok {
-		*in = GetOpenIdTokenForDeveloperIdentityInput{} // encoding/json starts from zero
-	}
-	return ok
-}
-
 // TokenOutput is the response of the token operations.
 type TokenOutput struct {
 	IdentityId string `json:"IdentityId"`
 	Token      string `json:"Token"`
-}
-
-// AppendJSON implements awsjson.Appender: the same bytes as encoding/json
-// for the token response, without reflection.
-func (o *TokenOutput) AppendJSON(b []byte) ([]byte, bool) {
-	b = append(b, `{"IdentityId":`...)
-	b, ok1 := awsjson.AppendPlainString(b, o.IdentityId)
-	b = append(b, `,"Token":`...)
-	b, ok2 := awsjson.AppendPlainString(b, o.Token)
-	return append(b, '}'), ok1 && ok2
 }
 
 // GetOpenIdTokenInput is the GetOpenIdToken request.
@@ -212,10 +169,10 @@ type IdentityIDInput struct {
 
 // IdentityDescription is the IdentityDescription shape.
 type IdentityDescription struct {
-	IdentityId       string       `json:"IdentityId"`
-	Logins           []string     `json:"Logins,omitempty"`
-	CreationDate     awsjson.Time `json:"CreationDate"`
-	LastModifiedDate awsjson.Time `json:"LastModifiedDate"`
+	IdentityId       string    `json:"IdentityId"`
+	Logins           []string  `json:"Logins,omitempty"`
+	CreationDate     time.Time `json:"CreationDate"`
+	LastModifiedDate time.Time `json:"LastModifiedDate"`
 }
 
 // ListIdentitiesInput is the ListIdentities request.
@@ -248,6 +205,3 @@ type UnprocessedIdentityID struct {
 type DeleteIdentitiesOutput struct {
 	UnprocessedIdentityIds []UnprocessedIdentityID `json:"UnprocessedIdentityIds"`
 }
-
-// JSONElement marks the shape as a list element: null is refused there.
-func (*CognitoProviderInput) JSONElement() {}

@@ -26,7 +26,7 @@ func BenchmarkDeveloperToken(b *testing.B) {
 	if err := km.Init(ctx); err != nil {
 		b.Fatal(err)
 	}
-	svc := identity.New(st, km, nil, identity.Config{Issuer: "http://127.0.0.1:9600"})
+	svc := identity.New(identity.Deps{Store: st, Signer: km}, identity.Config{Issuer: "http://127.0.0.1:9600"})
 	c := fedid.Caller{Account: "000000000000", Region: "us-east-1"}
 	name, allow, dev := "bench", true, "bench.login"
 	p, err := svc.CreateIdentityPool(ctx, c, &identity.CreateIdentityPoolInput{IdentityPoolName: &name,

@@ -7,38 +7,7 @@ import (
 	"time"
 
 	"github.com/fedid/fedid"
-	"github.com/fedid/fedid/internal/awsjson"
 )
-
-// CredentialRequest is what a credential issuer is asked for.
-type CredentialRequest struct {
-	Pool       *fedid.Pool
-	IdentityID string
-	RoleARN    string
-	// Token is an OpenID token fedid minted for the identity, for issuers
-	// that exchange it at an STS (AssumeRoleWithWebIdentity).
-	Token string
-	Tags  map[string]string
-	Guest bool
-}
-
-// IssuedCredentials are temporary AWS credentials.
-type IssuedCredentials struct {
-	AccessKeyID  string
-	SecretKey    string
-	SessionToken string
-	Expiration   time.Time
-}
-
-// CredentialIssuer turns an identity and a role into temporary
-// credentials. Errors are *fedid.Error: InvalidIdentityPoolConfiguration
-// when the role refused, ExternalService when the issuer is unreachable.
-type CredentialIssuer interface {
-	Issue(ctx context.Context, req *CredentialRequest) (*IssuedCredentials, error)
-}
-
-// SetCredentialIssuer installs the credential issuer.
-func (s *Service) SetCredentialIssuer(ci CredentialIssuer) { s.creds = ci }
 
 // GetCredentialsForIdentityInput is the GetCredentialsForIdentity request.
 type GetCredentialsForIdentityInput struct {
@@ -49,10 +18,10 @@ type GetCredentialsForIdentityInput struct {
 
 // CredentialsOutput is the Credentials shape.
 type CredentialsOutput struct {
-	AccessKeyId  string       `json:"AccessKeyId"`
-	SecretKey    string       `json:"SecretKey"`
-	SessionToken string       `json:"SessionToken"`
-	Expiration   awsjson.Time `json:"Expiration"`
+	AccessKeyId  string    `json:"AccessKeyId"`
+	SecretKey    string    `json:"SecretKey"`
+	SessionToken string    `json:"SessionToken"`
+	Expiration   time.Time `json:"Expiration"`
 }
 
 // GetCredentialsForIdentityOutput is the GetCredentialsForIdentity response.
@@ -95,12 +64,12 @@ func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredenti
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.creds.Issue(ctx, &CredentialRequest{Pool: a.pool, IdentityID: a.x.ID, RoleARN: role, Token: tok, Tags: a.tags, Guest: a.guest})
+	c, err := s.creds.Issue(ctx, &fedid.CredentialRequest{Pool: a.pool, IdentityID: a.x.ID, RoleARN: role, Token: tok, Tags: a.tags, Guest: a.guest})
 	if err != nil {
 		return nil, storeErr("issue credentials", err)
 	}
 	return &GetCredentialsForIdentityOutput{IdentityId: a.x.ID, Credentials: CredentialsOutput{
-		AccessKeyId: c.AccessKeyID, SecretKey: c.SecretKey, SessionToken: c.SessionToken, Expiration: awsjson.Time(c.Expiration)}}, nil
+		AccessKeyId: c.AccessKeyID, SecretKey: c.SecretKey, SessionToken: c.SessionToken, Expiration: c.Expiration}}, nil
 }
 
 var errDenied = fedid.Errorf(fedid.KindNotAuthorized, "Unable to determine a role for this user.")

@@ -26,7 +26,7 @@ func checkLogins(c *checks, path string, m map[string]string) {
 type devRequest struct {
 	pool   *fedid.Pool
 	user   string // U, the developer user identifier, or ""
-	public []*VerifiedLogin
+	public []*fedid.VerifiedLogin
 }
 
 // GetOpenIdTokenForDeveloperIdentity finds or creates the identity of a
@@ -228,7 +228,7 @@ func (s *Service) resolveDeveloperTx(ctx context.Context, tx fedid.Tx, req *devR
 }
 
 // holdsAny reports whether x already holds one of the logins.
-func holdsAny(ctx context.Context, r fedid.Reader, x *fedid.Identity, logins []*VerifiedLogin) bool {
+func holdsAny(ctx context.Context, r fedid.Reader, x *fedid.Identity, logins []*fedid.VerifiedLogin) bool {
 	for _, l := range logins {
 		for _, h := range x.Logins {
 			if h.Provider == l.Provider && h.Key == l.Key {
@@ -264,7 +264,7 @@ const cognitoTokenSkew = 5 * time.Minute
 // verifyCognitoToken checks a token fedid issued, presented as the
 // cognito-identity.amazonaws.com login for identity x.
 func (s *Service) verifyCognitoToken(x *fedid.Identity, token string) (*fedid.Claims, error) {
-	cl, err := s.signer.Verify(token)
+	cl, err := s.signer.CheckToken(token)
 	if err != nil {
 		return nil, fedid.Errorf(fedid.KindNotAuthorized, "Invalid login token. The token's signature could not be verified.")
 	}
@@ -312,7 +312,7 @@ type authenticated struct {
 	amr   []string
 	tags  map[string]string
 	// logins are the public logins that were presented and checked.
-	logins []*VerifiedLogin
+	logins []*fedid.VerifiedLogin
 }
 
 // authenticate checks an identity with its logins (spec 4.7 and 4.8):
@@ -633,8 +633,8 @@ func (s *Service) UnlinkDeveloperIdentity(ctx context.Context, c fedid.Caller, i
 // only, the developer provider once, never user keys (spec 4.14, Q11).
 func describe(x *fedid.Identity) IdentityDescription {
 	d := IdentityDescription{IdentityId: x.ID}
-	d.CreationDate = awsjsonTime(x.CreatedAt)
-	d.LastModifiedDate = awsjsonTime(x.ModifiedAt)
+	d.CreationDate = x.CreatedAt
+	d.LastModifiedDate = x.ModifiedAt
 	seen := map[string]bool{}
 	for _, l := range x.Logins {
 		if !seen[l.Provider] {

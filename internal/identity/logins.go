@@ -9,31 +9,11 @@ import (
 	"github.com/fedid/fedid"
 )
 
-// VerifiedLogin is a public provider login whose token was checked.
-type VerifiedLogin struct {
-	Provider string
-	// Key is the user key the login is linked by (the token's sub, a user
-	// ID, a SAML NameID).
-	Key string
-	// Detail is the provider-specific amr element (spec 5.3).
-	Detail string
-	// ClientID is the token's accepted audience (user pool role mappings
-	// are keyed by provider and client).
-	ClientID string
-	// Claims are the token's claims, for role rules and principal tags.
-	Claims map[string]any
-}
-
-// LoginVerifier checks public provider login tokens for a pool.
-type LoginVerifier interface {
-	VerifyLogin(ctx context.Context, pool *fedid.Pool, provider, token string) (*VerifiedLogin, error)
-}
-
 // noPublicLogins is the verifier until public providers are supported: it
 // refuses clearly rather than trusting a token it cannot check.
 type noPublicLogins struct{}
 
-func (noPublicLogins) VerifyLogin(context.Context, *fedid.Pool, string, string) (*VerifiedLogin, error) {
+func (noPublicLogins) VerifyLogin(context.Context, *fedid.Pool, string, string) (*fedid.VerifiedLogin, error) {
 	return nil, fedid.Errorf(fedid.KindNotImplemented,
 		"fedid does not check public provider login tokens yet; only developer-authenticated logins are supported in this version.")
 }
@@ -78,12 +58,12 @@ func looksPublic(provider string) bool {
 }
 
 // verifyPublic checks every public login of a request.
-func (s *Service) verifyPublic(ctx context.Context, p *fedid.Pool, logins map[string]string) ([]*VerifiedLogin, error) {
+func (s *Service) verifyPublic(ctx context.Context, p *fedid.Pool, logins map[string]string) ([]*fedid.VerifiedLogin, error) {
 	if len(logins) == 0 {
 		return nil, nil
 	}
 	names := sortedKeys(logins)
-	out := make([]*VerifiedLogin, 0, len(names))
+	out := make([]*fedid.VerifiedLogin, 0, len(names))
 	for _, name := range names {
 		if !trusts(p, name) {
 			return nil, errUntrusted
@@ -127,7 +107,7 @@ func findLogin(ctx context.Context, r fedid.Reader, poolID, provider, key string
 // surviving identity. Logins already on x are left alone. Between two
 // authenticated identities the owner of the presented login survives,
 // unless keepX (GetId, where x is the oldest owner).
-func (s *Service) linkLogins(ctx context.Context, tx fedid.Tx, x *fedid.Identity, logins []*VerifiedLogin, keepX bool) (*fedid.Identity, error) {
+func (s *Service) linkLogins(ctx context.Context, tx fedid.Tx, x *fedid.Identity, logins []*fedid.VerifiedLogin, keepX bool) (*fedid.Identity, error) {
 	now := s.now()
 	changed := false
 	for _, l := range logins {

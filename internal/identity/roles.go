@@ -205,9 +205,3 @@ func (s *Service) GetIdentityPoolRoles(ctx context.Context, c fedid.Caller, in *
 	}
 	return &GetIdentityPoolRolesOutput{IdentityPoolId: p.ID, Roles: roles, RoleMappings: roleMappings(p)}, nil
 }
-
-// JSONElement marks the shape as a list element: null is refused there.
-func (*MappingRule) JSONElement() {}
-
-// JSONElement marks the shape as a map value: null is refused there.
-func (*RoleMapping) JSONElement() {}

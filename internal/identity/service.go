@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/fedid/fedid"
-	"github.com/fedid/fedid/internal/awsjson"
-	"github.com/fedid/fedid/internal/ttlcache"
 )
 
 // Quotas and defaults of the service (spec 3.6).
@@ -43,35 +41,69 @@ type Service struct {
 	signer fedid.TokenSigner
 	clock  fedid.Clock
 	cfg    Config
-	logins LoginVerifier
-	creds  CredentialIssuer
+	logins fedid.LoginVerifier
+	creds  fedid.CredentialIssuer
 	// pools caches pools for the token fast path only; every write path
 	// reads the pool again inside its transaction.
-	pools *ttlcache.Cache[*fedid.Pool]
+	pools PoolCache
 }
 
-// poolCacheTTL is how late the token fast path may see a pool change
+// Deps are what the rules work over: the store and the ports (at the root,
+// implemented by the adapters), and the clock.
+type Deps struct {
+	Store  fedid.Store
+	Signer fedid.TokenSigner
+	// Logins checks public provider tokens; nil refuses them
+	// (NotImplemented).
+	Logins fedid.LoginVerifier
+	// Credentials issues AWS credentials; nil refuses
+	// GetCredentialsForIdentity.
+	Credentials fedid.CredentialIssuer
+	// Clock defaults to the system clock.
+	Clock fedid.Clock
+	// Pools caches pools read on the token fast path (PoolCacheTTL late at
+	// most); nil caches nothing.
+	Pools PoolCache
+}
+
+// PoolCache keeps pools read on the token fast path, entries expiring
+// after PoolCacheTTL (fedid's wiring uses internal/ttlcache).
+type PoolCache interface {
+	Get(id string) (*fedid.Pool, bool)
+	Put(id string, p *fedid.Pool)
+	Delete(id string)
+}
+
+type noPoolCache struct{}
+
+func (noPoolCache) Get(string) (*fedid.Pool, bool) { return nil, false }
+func (noPoolCache) Put(string, *fedid.Pool)        {}
+func (noPoolCache) Delete(string)                  {}
+
+// PoolCacheTTL is how late the token fast path may see a pool change
 // (only pool deletion matters there, and a deleted pool's logins are gone
 // at once, which sends the request down the write path).
-const poolCacheTTL = 2 * time.Second
+const PoolCacheTTL = 2 * time.Second
 
-// New returns a Service over a store and a token signer.
-func New(store fedid.Store, signer fedid.TokenSigner, clock fedid.Clock, cfg Config) *Service {
+// New returns the Service over its dependencies.
+func New(d Deps, cfg Config) *Service {
 	if cfg.OpenIDTokenTTL <= 0 {
 		cfg.OpenIDTokenTTL = DefaultOpenIDTokenTTL
 	}
 	if cfg.MaxPools <= 0 {
 		cfg.MaxPools = MaxPoolsPerAccount
 	}
-	if clock == nil {
-		clock = fedid.SystemClock{}
+	if d.Clock == nil {
+		d.Clock = fedid.SystemClock{}
 	}
-	return &Service{store: store, signer: signer, clock: clock, cfg: cfg, logins: noPublicLogins{},
-		pools: ttlcache.New[*fedid.Pool](poolCacheTTL, 10000)}
+	if d.Logins == nil {
+		d.Logins = noPublicLogins{}
+	}
+	if d.Pools == nil {
+		d.Pools = noPoolCache{}
+	}
+	return &Service{store: d.Store, signer: d.Signer, clock: d.Clock, cfg: cfg, logins: d.Logins, creds: d.Credentials, pools: d.Pools}
 }
-
-// SetLoginVerifier installs the checker of public provider login tokens.
-func (s *Service) SetLoginVerifier(v LoginVerifier) { s.logins = v }
 
 func (s *Service) now() time.Time { return s.clock.Now().UTC() }
 
@@ -172,5 +204,3 @@ func maxResults(v *int64) int {
 	}
 	return int(*v)
 }
-
-func awsjsonTime(t time.Time) awsjson.Time { return awsjson.Time(t) }

@@ -114,7 +114,7 @@ const maxTagBytes = 460
 
 // mappedTags applies the pool's principal tag maps to the verified logins'
 // claims (spec 5.4): for each tag -> claim, the claim's value when present.
-func mappedTags(p *fedid.Pool, logins []*VerifiedLogin) (map[string]string, error) {
+func mappedTags(p *fedid.Pool, logins []*fedid.VerifiedLogin) (map[string]string, error) {
 	maps := tagMaps(p)
 	if len(maps) == 0 {
 		return nil, nil

@@ -118,7 +118,7 @@ func TestMintBothBackends(t *testing.T) {
 			if string(hdr) != `{"kid":"us-east-1-1","typ":"JWS","alg":"RS512"}` {
 				t.Fatalf("header %s", hdr)
 			}
-			back, err := m.Verify(tok)
+			back, err := m.CheckToken(tok)
 			if err != nil || back.Subject != claims.Subject || back.PrincipalTags["team"] != "blue" || !back.ExpiresAt.Equal(claims.ExpiresAt) {
 				t.Fatalf("verify: %v %+v", err, back)
 			}
@@ -167,7 +167,7 @@ func TestVerifyRejects(t *testing.T) {
 		"garbage":                   "!!!.???.***",
 		"empty":                     "",
 	} {
-		if _, err := m.Verify(bad); err == nil {
+		if _, err := m.CheckToken(bad); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -198,7 +198,7 @@ func TestRotation(t *testing.T) {
 	fresh, _ := m.Mint(claims)
 	verifyJOSE(t, m, fresh)
 	verifyJOSE(t, m, old) // the retired key stays published
-	if _, err := m.Verify(old); err != nil {
+	if _, err := m.CheckToken(old); err != nil {
 		t.Fatalf("old token: %v", err)
 	}
 	// Once every token it signed has expired, the old key leaves the JWKS.
@@ -209,7 +209,7 @@ func TestRotation(t *testing.T) {
 	if strings.Contains(string(m.JWKS()), `"us-east-1-1"`) || !strings.Contains(string(m.JWKS()), `"us-east-1-2"`) {
 		t.Fatalf("JWKS after expiry: %s", m.JWKS())
 	}
-	if _, err := m.Verify(old); err == nil {
+	if _, err := m.CheckToken(old); err == nil {
 		t.Fatal("token of an expired key still verifies")
 	}
 	if m.MaxAge() < time.Minute || m.MaxAge() > time.Hour {
@@ -269,7 +269,7 @@ func TestRacingInstances(t *testing.T) {
 		}
 	}
 	tok, _ := ms[1].Mint(claims)
-	if _, err := ms[3].Verify(tok); err != nil {
+	if _, err := ms[3].CheckToken(tok); err != nil {
 		t.Fatalf("one instance's token fails on another: %v", err)
 	}
 }
@@ -289,7 +289,7 @@ func TestVerifyReloadsUnknownKid(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok, _ := a.Mint(claims)
-	if _, err := b.Verify(tok); err != nil {
+	if _, err := b.CheckToken(tok); err != nil {
 		t.Fatalf("b did not pick up a's key: %v", err)
 	}
 }

@@ -551,9 +551,9 @@ func (m *Manager) reloadFor(kid string) (*rsa.PublicKey, bool) {
 	return pub, ok
 }
 
-// Verify checks a token fedid issued: its form, RS512, a published kid and
+// CheckToken checks a token fedid issued: its form, RS512, a published kid and
 // the signature. The caller checks issuer, audience, subject and expiry.
-func (m *Manager) Verify(token string) (*fedid.Claims, error) {
+func (m *Manager) CheckToken(token string) (*fedid.Claims, error) {
 	st := m.state.Load()
 	if st == nil {
 		return nil, errors.New("keys: verify before init")

@@ -23,7 +23,7 @@ type describeCredentialsOutput struct {
 	RoleArn        string            `json:"RoleArn"`
 	AssumedRoleArn string            `json:"AssumedRoleArn"`
 	PrincipalTags  map[string]string `json:"PrincipalTags,omitempty"`
-	Expiration     awsjson.Time      `json:"Expiration"`
+	Expiration     time.Time         `json:"Expiration"`
 }
 
 // describeCredentials answers POST /fedid/describe-credentials
@@ -79,5 +79,5 @@ func (s *Server) describe(r *http.Request) (*describeCredentialsOutput, error) {
 		return nil, notFound
 	}
 	return &describeCredentialsOutput{AccessKeyId: se.AccessKeyID, IdentityId: se.IdentityID, IdentityPoolId: se.PoolID,
-		RoleArn: se.RoleARN, AssumedRoleArn: fedid.AssumedRoleARN(se.RoleARN), PrincipalTags: se.Tags, Expiration: awsjson.Time(se.ExpiresAt)}, nil
+		RoleArn: se.RoleARN, AssumedRoleArn: fedid.AssumedRoleARN(se.RoleARN), PrincipalTags: se.Tags, Expiration: se.ExpiresAt}, nil
 }

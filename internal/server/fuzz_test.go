@@ -49,9 +49,9 @@ var fuzzServer = sync.OnceValues(func() (*Server, error) {
 	if err := km.Init(ctx); err != nil {
 		return nil, err
 	}
-	svc := identity.New(st, km, clock, identity.Config{Issuer: "http://fuzz.example"})
-	svc.SetLoginVerifier(federation.New(federation.Config{}, st, clock))
-	svc.SetCredentialIssuer(credentials.NewLocal(st, clock, time.Hour))
+	svc := identity.New(identity.Deps{Store: st, Signer: km, Clock: clock,
+		Logins: federation.New(federation.Config{}, st, clock), Credentials: credentials.NewLocal(st, clock, time.Hour)},
+		identity.Config{Issuer: "http://fuzz.example"})
 	lookup := func(_ context.Context, id string) (*sigv4.Credential, error) {
 		if id == "test" {
 			return &sigv4.Credential{Secret: "test", Account: fedid.DefaultAccountID, ARN: "arn:aws:iam::000000000000:root"}, nil
