@@ -62,7 +62,7 @@ func (s *Service) GetId(ctx context.Context, in *GetIdInput) (*IdentityIDOutput,
 		return nil, err
 	}
 	var out *fedid.Identity
-	err = s.updateRetry(ctx, func(tx fedid.Tx) error {
+	err = s.updateRetry(ctx, "get id", func(tx fedid.Tx) error {
 		// The oldest identity owning one of the logins survives (spec Q5).
 		var x *fedid.Identity
 		for _, l := range verified {

@@ -57,7 +57,7 @@ func (s *Service) UnlinkIdentity(ctx context.Context, in *UnlinkIdentityInput) (
 				"Developer user identifiers are removed with UnlinkDeveloperIdentity.")
 		}
 	}
-	err = s.updateRetry(ctx, func(tx fedid.Tx) error {
+	err = s.updateRetry(ctx, "unlink identity", func(tx fedid.Tx) error {
 		cur, err := getIdentity(ctx, tx, pool.ID, x.ID)
 		if err != nil {
 			return err
