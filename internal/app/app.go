@@ -240,7 +240,7 @@ func Serve(ctx context.Context, cfg Config) error {
 		if cfg.STSEndpoint == "" {
 			return errors.New("--credentials sts needs --sts-endpoint (FEDID_STS_ENDPOINT)")
 		}
-		issuer = credentials.NewSTS(cfg.STSEndpoint, cfg.Region, cfg.CredentialsTTL)
+		issuer = credentials.NewSTS(cfg.STSEndpoint, cfg.Region, cfg.Clock, cfg.CredentialsTTL)
 	default:
 		return fmt.Errorf("--credentials must be local or sts, not %q", cfg.Credentials)
 	}
@@ -295,7 +295,7 @@ func Serve(ctx context.Context, cfg Config) error {
 		Service:  svc,
 		Verifier: sigv4.NewVerifier("cognito-identity", lookup, cfg.Clock),
 		Query: &awsquery.Handler{STS: sigv4.NewVerifier("sts", lookup, cfg.Clock), IAM: sigv4.NewVerifier("iam", lookup, cfg.Clock),
-			Providers: st, Log: log},
+			Providers: st, Log: log, Clock: cfg.Clock},
 		Sessions: sessions,
 		Throttle: throttle,
 		OIDC:     oidc.NewHandler(cfg.Issuer, km),
@@ -307,6 +307,7 @@ func Serve(ctx context.Context, cfg Config) error {
 		},
 		Logger:   log,
 		Registry: reg,
+		Clock:    cfg.Clock,
 	})
 	srv := newHTTPServer(h, cfg.ReadHeaderTimeout, log)
 	if cfg.DebugAddr != "" {

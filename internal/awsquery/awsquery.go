@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -45,6 +46,15 @@ type Handler struct {
 	STS, IAM  Verifier
 	Providers ProviderStore
 	Log       *slog.Logger
+	// Clock stamps registrations; nil is the system clock.
+	Clock fedid.Clock
+}
+
+func (h *Handler) now() time.Time {
+	if h.Clock == nil {
+		return time.Now()
+	}
+	return h.Clock.Now()
 }
 
 // apiError is a query-protocol error.

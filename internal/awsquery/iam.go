@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/fedid/fedid"
 )
@@ -37,11 +35,6 @@ func members(form url.Values, name string) []string {
 	}
 }
 
-var (
-	reThumbprint = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
-	reClient     = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
-)
-
 type createProviderResponse struct {
 	XMLName xml.Name `xml:"CreateOpenIDConnectProviderResponse"`
 	Xmlns   string   `xml:"xmlns,attr"`
@@ -49,36 +42,21 @@ type createProviderResponse struct {
 }
 
 // createProvider registers an OIDC provider of the caller's account, with
-// IAM's rules: an https URL (http only for local tests), at most 100
-// client IDs and 5 thumbprints of 40 hex digits.
+// IAM's rules (fedid.NewOIDCProvider).
 func (h *Handler) createProvider(ctx context.Context, c fedid.Caller, form url.Values) (any, error) {
-	raw := form.Get("Url")
-	u, err := url.Parse(raw)
-	if raw == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, queryErr(400, "InvalidInput", "Url %q must be an https URL without query or fragment.", truncate(raw, 256))
+	p, err := fedid.NewOIDCProvider(c.Account, form.Get("Url"), members(form, "ClientIDList"), members(form, "ThumbprintList"), h.now())
+	switch fedid.ErrorKind(err) {
+	case fedid.KindInvalidParameter:
+		return nil, queryErr(400, "InvalidInput", "%s", fedid.ErrorMessage(err))
+	case fedid.KindLimitExceeded:
+		return nil, queryErr(400, "LimitExceeded", "%s", fedid.ErrorMessage(err))
 	}
-	clients, thumbs := members(form, "ClientIDList"), members(form, "ThumbprintList")
-	if len(clients) > 100 || len(thumbs) > 5 {
-		return nil, queryErr(400, "LimitExceeded", "At most 100 client IDs and 5 thumbprints.")
-	}
-	for _, cl := range clients {
-		if !reClient.MatchString(cl) {
-			return nil, queryErr(400, "InvalidInput", "Client ID %q must be 1-255 printable characters.", truncate(cl, 256))
-		}
-	}
-	for _, t := range thumbs {
-		if !reThumbprint.MatchString(t) {
-			return nil, queryErr(400, "InvalidInput", "Thumbprint %q must be 40 hexadecimal digits.", truncate(t, 64))
-		}
-	}
-	issuer := strings.TrimSuffix(raw, "/")
-	arn := fedid.OIDCProviderARN(c.Account, issuer)
+	arn := p.ARN
 	if _, err := h.Providers.GetOIDCProvider(ctx, arn); err == nil {
-		return nil, queryErr(409, "EntityAlreadyExists", "Provider with url %s already exists.", issuer)
+		return nil, queryErr(409, "EntityAlreadyExists", "Provider with url %s already exists.", p.URL)
 	} else if !errors.Is(err, fedid.ErrNotFound) {
 		return nil, err
 	}
-	p := fedid.OIDCProvider{ARN: arn, Account: c.Account, URL: issuer, ClientIDs: clients, Thumbprints: thumbs, CreatedAt: time.Now().UTC()}
 	if err := h.Providers.PutOIDCProvider(ctx, p); err != nil {
 		return nil, err
 	}

@@ -96,11 +96,12 @@ func (l *Local) Issue(ctx context.Context, req *fedid.CredentialRequest) (*fedid
 type STS struct {
 	client *sts.Client
 	ttl    time.Duration
+	clock  fedid.Clock
 }
 
 // NewSTS returns an issuer calling AssumeRoleWithWebIdentity at endpoint
 // (AWS, LocalStack or moto) in region.
-func NewSTS(endpoint, region string, ttl time.Duration) *STS {
+func NewSTS(endpoint, region string, clock fedid.Clock, ttl time.Duration) *STS {
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
@@ -111,7 +112,10 @@ func NewSTS(endpoint, region string, ttl time.Duration) *STS {
 		Credentials:      aws.AnonymousCredentials{},
 		RetryMaxAttempts: 2,
 	})
-	return &STS{client: c, ttl: ttl}
+	if clock == nil {
+		clock = fedid.SystemClock{}
+	}
+	return &STS{client: c, ttl: ttl, clock: clock}
 }
 
 // stsRefusals are the STS error codes that mean "this role does not accept
@@ -145,7 +149,7 @@ func (s *STS) Issue(ctx context.Context, req *fedid.CredentialRequest) (*fedid.I
 		return nil, &fedid.Error{Kind: fedid.KindExternalService, Message: "The credential issuer (STS) returned no credentials.",
 			Err: fmt.Errorf("sts: empty credentials")}
 	}
-	exp := time.Now().Add(s.ttl)
+	exp := s.clock.Now().Add(s.ttl)
 	if c.Expiration != nil {
 		exp = *c.Expiration
 	}

@@ -75,7 +75,7 @@ func (s *Server) describe(r *http.Request) (*describeCredentialsOutput, error) {
 	if err != nil {
 		return nil, fedid.Internal("get session", err)
 	}
-	if se.Account != c.Account || !time.Now().Before(se.ExpiresAt) {
+	if se.Account != c.Account || !s.now().Before(se.ExpiresAt) {
 		return nil, notFound
 	}
 	return &describeCredentialsOutput{AccessKeyId: se.AccessKeyID, IdentityId: se.IdentityID, IdentityPoolId: se.PoolID,

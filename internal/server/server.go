@@ -42,7 +42,9 @@ type Config struct {
 	// Throttle, when set, limits request rates per account and operation.
 	Throttle *Throttle
 	// Health reports whether the server can serve (the store answers).
-	Health   func(ctx context.Context) error
+	Health func(ctx context.Context) error
+	// Clock defaults to the system clock.
+	Clock    fedid.Clock
 	Logger   *slog.Logger
 	Registry *prometheus.Registry
 }
@@ -70,6 +72,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = fedid.SystemClock{}
 	}
 	s := &Server{cfg: cfg, ops: operations(cfg.Service)}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -222,6 +227,8 @@ func (s *Server) call(r *http.Request) (string, any, error) {
 	out, err := op.run(ctx, caller, body)
 	return name, out, err
 }
+
+func (s *Server) now() time.Time { return s.cfg.Clock.Now() }
 
 // opTimeout bounds one operation's work, the server's write timeout.
 const opTimeout = 30 * time.Second
