@@ -69,3 +69,16 @@ type IssuedCredentials struct {
 type CredentialIssuer interface {
 	Issue(ctx context.Context, req *CredentialRequest) (*IssuedCredentials, error)
 }
+
+// Credential is what an access key ID resolves to when a request signed
+// with it is verified (internal/auth resolves, internal/sigv4 verifies).
+type Credential struct {
+	// Secret is the secret access key. Secret: never logged.
+	Secret  string
+	Account string
+	// TokenHash, for temporary credentials, is the SHA-256 of the session
+	// token the request must carry in X-Amz-Security-Token.
+	TokenHash []byte
+	// ARN is the caller's principal (an assumed-role ARN for sessions).
+	ARN string
+}

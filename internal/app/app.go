@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/auth"
 	"github.com/fedid/fedid/internal/awsquery"
 	"github.com/fedid/fedid/internal/credentials"
 	"github.com/fedid/fedid/internal/federation"
@@ -79,13 +80,6 @@ type Config struct {
 	Ready func(addr string)
 }
 
-// TestKeyID and TestSecret are the loopback default credentials, what
-// LocalStack users already type.
-const (
-	TestKeyID  = "test"
-	TestSecret = "test"
-)
-
 // OpenStore opens the store a --db value names: a SQLite file, or a
 // PostgreSQL URL.
 func OpenStore(ctx context.Context, db string) (fedid.Store, error) {
@@ -120,26 +114,71 @@ func RedactDB(db string) string {
 	return u.Redacted()
 }
 
-// IsLoopback reports whether a listen address only accepts local
-// connections.
-func IsLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // Serve runs fedid until ctx ends, then shuts down gracefully: in-flight
 // requests finish and the store closes cleanly.
 func Serve(ctx context.Context, cfg Config) error {
+	if err := cfg.defaults(); err != nil {
+		return err
+	}
 	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
+	st, err := OpenStore(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("close store", "err", err)
+		}
+	}()
+	local := cfg.Credentials == "" || cfg.Credentials == "local"
+	keyring, err := auth.Open(ctx, st, auth.Options{
+		AccessKey: fedid.AccessKey{ID: cfg.AccessKeyID, Secret: cfg.SecretAccessKey, Account: cfg.AccountID},
+		Addr:      cfg.Addr, Sessions: local, Clock: cfg.Clock, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	if cfg.ProvidersFile != "" {
+		n, err := LoadProviders(ctx, st, cfg.ProvidersFile, cfg.Clock.Now())
+		if err != nil {
+			return err
+		}
+		log.Info("OIDC providers registered from file", "file", cfg.ProvidersFile, "count", n)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	cfg.Issuer = issuerFor(cfg.Issuer, cfg.Addr, ln.Addr().String(), log)
+
+	km := keys.NewManager(st, cfg.Clock, keys.Options{Region: cfg.Region, RotationPeriod: cfg.KeyRotation, ReloadEvery: cfg.KeyReload, Logger: log})
+	if err := km.Init(ctx); err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+	go km.Run(bg)
+	if local {
+		go sweepSessions(bg, st, cfg.Clock, log)
+	}
+	h, err := newHandler(cfg, st, km, keyring.Lookup)
+	if err != nil {
+		return err
+	}
+	if cfg.DebugAddr != "" {
+		stop := servePprof(cfg.DebugAddr, log)
+		defer stop()
+	}
+	log.Info("fedid serving", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "region", cfg.Region,
+		"db", RedactDB(cfg.DB), "signer", keys.Backend())
+	return run(ctx, newHTTPServer(h, cfg.ReadHeaderTimeout, log), ln, cfg.Ready, log)
+}
+
+// defaults fills in what the caller left out and checks the rest.
+func (cfg *Config) defaults() error {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = fedid.SystemClock{}
@@ -156,93 +195,51 @@ func Serve(ctx context.Context, cfg Config) error {
 	if (cfg.AccessKeyID == "") != (cfg.SecretAccessKey == "") {
 		return errors.New("FEDID_ACCESS_KEY_ID and FEDID_SECRET_ACCESS_KEY must be set together")
 	}
-	loopback := IsLoopback(cfg.Addr)
-
-	st, err := OpenStore(ctx, cfg.DB)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := st.Close(); err != nil {
-			log.Error("close store", "err", err)
-		}
-	}()
-
-	testKey := false
-	if cfg.AccessKeyID != "" {
-		if err := st.PutAccessKey(ctx, fedid.AccessKey{
-			ID: cfg.AccessKeyID, Secret: cfg.SecretAccessKey, Account: cfg.AccountID, Created: cfg.Clock.Now(),
-		}); err != nil {
-			return fmt.Errorf("register access key: %w", err)
-		}
-		log.Info("access key registered", "access_key_id", cfg.AccessKeyID, "account", cfg.AccountID)
-	} else {
-		n, err := st.CountAccessKeys(ctx)
-		if err != nil {
-			return fmt.Errorf("count access keys: %w", err)
-		}
-		switch {
-		case n > 0:
-		case loopback:
-			testKey = true
-			log.Warn("no access key configured: accepting the test credentials test/test for account " +
-				fedid.DefaultAccountID + " because the address is loopback; set FEDID_ACCESS_KEY_ID and FEDID_SECRET_ACCESS_KEY for anything else")
-		default:
-			return fmt.Errorf("refusing to listen on %s without an access key: set FEDID_ACCESS_KEY_ID, FEDID_SECRET_ACCESS_KEY (and FEDID_ACCOUNT_ID), or create one with `fedid keys create --account ID`, or listen on a loopback address", cfg.Addr)
-		}
-	}
-
-	if cfg.ProvidersFile != "" {
-		n, err := LoadProviders(ctx, st, cfg.ProvidersFile, cfg.Clock.Now())
-		if err != nil {
-			return err
-		}
-		log.Info("OIDC providers registered from file", "file", cfg.ProvidersFile, "count", n)
-	}
-
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	addr := ln.Addr().String()
-	if cfg.Issuer == "" {
-		// http://<addr> as configured; the bound address only when the
-		// port was chosen by the system (:0).
-		cfg.Issuer = "http://" + cfg.Addr
-		if _, port, _ := net.SplitHostPort(cfg.Addr); port == "0" || port == "" {
-			cfg.Issuer = "http://" + addr
-		}
-		if host, _, _ := net.SplitHostPort(cfg.Addr); host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified() {
-			log.Warn("the token issuer names a wildcard address that verifiers cannot reach; set --issuer (FEDID_ISSUER) to fedid's public URL", "issuer", cfg.Issuer)
-		}
-	}
-	cfg.Issuer = strings.TrimSuffix(cfg.Issuer, "/")
-
-	km := keys.NewManager(st, cfg.Clock, keys.Options{Region: cfg.Region, RotationPeriod: cfg.KeyRotation, ReloadEvery: cfg.KeyReload, Logger: log})
-	if err := km.Init(ctx); err != nil {
-		ln.Close()
-		return fmt.Errorf("signing keys: %w", err)
-	}
-	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopBG()
-	go km.Run(bg)
-
-	var (
-		sessions server.SessionReader
-		issuer   fedid.CredentialIssuer
-	)
 	switch cfg.Credentials {
 	case "", "local":
-		issuer = credentials.NewLocal(st, cfg.Clock, cfg.CredentialsTTL)
-		sessions = st
-		go sweepSessions(bg, st, cfg.Clock, log)
 	case "sts":
 		if cfg.STSEndpoint == "" {
 			return errors.New("--credentials sts needs --sts-endpoint (FEDID_STS_ENDPOINT)")
 		}
-		issuer = credentials.NewSTS(cfg.STSEndpoint, cfg.Region, cfg.Clock, cfg.CredentialsTTL)
 	default:
 		return fmt.Errorf("--credentials must be local or sts, not %q", cfg.Credentials)
+	}
+	switch cfg.Throttle {
+	case "", "off", "aws":
+	default:
+		return fmt.Errorf("--throttle must be off or aws, not %q", cfg.Throttle)
+	}
+	return nil
+}
+
+// issuerFor returns the token issuer: the configured one, or
+// http://<addr> as configured (the bound address only when the system
+// chose the port).
+func issuerFor(issuer, addr, bound string, log *slog.Logger) string {
+	if issuer == "" {
+		issuer = "http://" + addr
+		if _, port, _ := net.SplitHostPort(addr); port == "0" || port == "" {
+			issuer = "http://" + bound
+		}
+		if host, _, _ := net.SplitHostPort(addr); host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified() {
+			log.Warn("the token issuer names a wildcard address that verifiers cannot reach; set --issuer (FEDID_ISSUER) to fedid's public URL", "issuer", issuer)
+		}
+	}
+	return strings.TrimSuffix(issuer, "/")
+}
+
+// newHandler builds the rules over the store and the adapters, and the
+// HTTP handler over the rules.
+func newHandler(cfg Config, st fedid.Store, km *keys.Manager, lookup sigv4.SecretLookup) (http.Handler, error) {
+	var (
+		sessions server.SessionReader
+		issuer   fedid.CredentialIssuer
+	)
+	if cfg.Credentials == "sts" {
+		issuer = credentials.NewSTS(cfg.STSEndpoint, cfg.Region, cfg.Clock, cfg.CredentialsTTL)
+	} else {
+		issuer = credentials.NewLocal(st, cfg.Clock, cfg.CredentialsTTL)
+		sessions = st
 	}
 	svc := identity.New(identity.Deps{
 		Store:       st,
@@ -252,50 +249,17 @@ func Serve(ctx context.Context, cfg Config) error {
 		Clock:       cfg.Clock,
 		Pools:       ttlcache.New[*fedid.Pool](identity.PoolCacheTTL, 10000),
 	}, identity.Config{Issuer: cfg.Issuer, OpenIDTokenTTL: cfg.OpenIDTokenTTL})
-	// Access keys change rarely; a replaced secret takes effect within
-	// keyCacheTTL. Unknown keys are never cached.
-	keyCache := ttlcache.New[*sigv4.Credential](keyCacheTTL, 10000)
-	testCred := &sigv4.Credential{Secret: TestSecret, Account: fedid.DefaultAccountID, ARN: rootARN(fedid.DefaultAccountID)}
-	lookup := func(ctx context.Context, id string) (*sigv4.Credential, error) {
-		if testKey && id == TestKeyID {
-			return testCred, nil
-		}
-		if strings.HasPrefix(id, "ASIA") && sessions != nil {
-			se, err := st.GetSession(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			if !cfg.Clock.Now().Before(se.ExpiresAt) {
-				return nil, fmt.Errorf("session %s expired: %w", id, fedid.ErrNotFound)
-			}
-			return &sigv4.Credential{Secret: se.Secret, Account: se.Account, TokenHash: se.TokenHash, ARN: fedid.AssumedRoleARN(se.RoleARN)}, nil
-		}
-		if c, ok := keyCache.Get(id); ok {
-			return c, nil
-		}
-		k, err := st.GetAccessKey(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		c := &sigv4.Credential{Secret: k.Secret, Account: k.Account, ARN: rootARN(k.Account)}
-		keyCache.Put(id, c)
-		return c, nil
-	}
 	var throttle *server.Throttle
-	switch cfg.Throttle {
-	case "", "off":
-	case "aws":
+	if cfg.Throttle == "aws" {
 		throttle = server.NewThrottle(server.AWSRates, cfg.Clock.Now)
-	default:
-		return fmt.Errorf("--throttle must be off or aws, not %q", cfg.Throttle)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	h := server.New(server.Config{
+	return server.New(server.Config{
 		Service:  svc,
 		Verifier: sigv4.NewVerifier("cognito-identity", lookup, cfg.Clock),
 		Query: &awsquery.Handler{STS: sigv4.NewVerifier("sts", lookup, cfg.Clock), IAM: sigv4.NewVerifier("iam", lookup, cfg.Clock),
-			Providers: st, Log: log, Clock: cfg.Clock},
+			Providers: st, Log: cfg.Logger, Clock: cfg.Clock},
 		Sessions: sessions,
 		Throttle: throttle,
 		OIDC:     oidc.NewHandler(cfg.Issuer, km),
@@ -305,27 +269,31 @@ func Serve(ctx context.Context, cfg Config) error {
 			}
 			return nil
 		},
-		Logger:   log,
+		Logger:   cfg.Logger,
 		Registry: reg,
 		Clock:    cfg.Clock,
-	})
-	srv := newHTTPServer(h, cfg.ReadHeaderTimeout, log)
-	if cfg.DebugAddr != "" {
-		dbg := &http.Server{Addr: cfg.DebugAddr, Handler: pprofMux(), ReadHeaderTimeout: 10 * time.Second}
-		go func() {
-			if err := dbg.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Warn("debug listener", "err", err)
-			}
-		}()
-		defer dbg.Close()
-		log.Info("pprof serving", "addr", cfg.DebugAddr)
-	}
-	log.Info("fedid serving", "addr", addr, "issuer", cfg.Issuer, "region", cfg.Region,
-		"db", RedactDB(cfg.DB), "signer", keys.Backend())
+	}), nil
+}
+
+// servePprof serves net/http/pprof on addr until the returned stop.
+func servePprof(addr string, log *slog.Logger) (stop func()) {
+	dbg := &http.Server{Addr: addr, Handler: pprofMux(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := dbg.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Warn("debug listener", "err", err)
+		}
+	}()
+	log.Info("pprof serving", "addr", addr)
+	return func() { dbg.Close() }
+}
+
+// run serves until ctx ends, then drains in-flight requests (30 s at
+// most).
+func run(ctx context.Context, srv *http.Server, ln net.Listener, ready func(string), log *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	if cfg.Ready != nil {
-		cfg.Ready(addr)
+	if ready != nil {
+		ready(ln.Addr().String())
 	}
 	select {
 	case err := <-errc:
@@ -338,7 +306,6 @@ func Serve(ctx context.Context, cfg Config) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	stopBG()
 	return nil
 }
 
@@ -366,12 +333,6 @@ func newHTTPServer(h http.Handler, readHeaderTimeout time.Duration, log *slog.Lo
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }
-
-// keyCacheTTL bounds how long a replaced access key secret keeps working.
-const keyCacheTTL = 5 * time.Second
-
-// rootARN is the principal of an account's access keys.
-func rootARN(account string) string { return "arn:" + fedid.Partition + ":iam::" + account + ":root" }
 
 // sweepSessions deletes expired temporary credentials every ten minutes.
 func sweepSessions(ctx context.Context, st fedid.Store, clock fedid.Clock, log *slog.Logger) {

@@ -52,9 +52,9 @@ var fuzzServer = sync.OnceValues(func() (*Server, error) {
 	svc := identity.New(identity.Deps{Store: st, Signer: km, Clock: clock,
 		Logins: federation.New(federation.Config{}, st, clock), Credentials: credentials.NewLocal(st, clock, time.Hour)},
 		identity.Config{Issuer: "http://fuzz.example"})
-	lookup := func(_ context.Context, id string) (*sigv4.Credential, error) {
+	lookup := func(_ context.Context, id string) (*fedid.Credential, error) {
 		if id == "test" {
-			return &sigv4.Credential{Secret: "test", Account: fedid.DefaultAccountID, ARN: "arn:aws:iam::000000000000:root"}, nil
+			return &fedid.Credential{Secret: "test", Account: fedid.DefaultAccountID, ARN: "arn:aws:iam::000000000000:root"}, nil
 		}
 		return nil, fedid.ErrNotFound
 	}

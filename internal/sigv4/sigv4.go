@@ -37,20 +37,9 @@ const (
 	terminator    = "aws4_request"
 )
 
-// Credential is what the verifier needs to know of an access key.
-type Credential struct {
-	Secret  string
-	Account string
-	// TokenHash, for temporary credentials, is the SHA-256 of the session
-	// token the request must carry in X-Amz-Security-Token.
-	TokenHash []byte
-	// ARN is the caller's principal (an assumed-role ARN for sessions).
-	ARN string
-}
-
 // SecretLookup returns the credential of an access key ID, or an error
 // wrapping fedid.ErrNotFound when the key is unknown (or expired).
-type SecretLookup func(ctx context.Context, accessKeyID string) (*Credential, error)
+type SecretLookup func(ctx context.Context, accessKeyID string) (*fedid.Credential, error)
 
 // Verifier checks SigV4 signatures for one service.
 type Verifier struct {

@@ -30,12 +30,12 @@ func (c fixedClock) Now() time.Time { return time.Time(c) }
 var exampleTime = time.Date(2015, 8, 30, 12, 36, 0, 0, time.UTC)
 
 func lookup(keys map[string][2]string) SecretLookup {
-	return func(_ context.Context, id string) (*Credential, error) {
+	return func(_ context.Context, id string) (*fedid.Credential, error) {
 		k, ok := keys[id]
 		if !ok {
 			return nil, fmt.Errorf("test lookup %s: %w", id, fedid.ErrNotFound)
 		}
-		return &Credential{Secret: k[0], Account: k[1]}, nil
+		return &fedid.Credential{Secret: k[0], Account: k[1]}, nil
 	}
 }
 
@@ -314,8 +314,8 @@ func TestNoSecretsInErrors(t *testing.T) {
 func TestSessionToken(t *testing.T) {
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	hash := sha256.Sum256([]byte("the-session-token"))
-	v := NewVerifier("cognito-identity", func(_ context.Context, id string) (*Credential, error) {
-		return &Credential{Secret: "s", Account: "000000000000", TokenHash: hash[:], ARN: "arn:aws:sts::000000000000:assumed-role/r/CognitoIdentityCredentials"}, nil
+	v := NewVerifier("cognito-identity", func(_ context.Context, id string) (*fedid.Credential, error) {
+		return &fedid.Credential{Secret: "s", Account: "000000000000", TokenHash: hash[:], ARN: "arn:aws:sts::000000000000:assumed-role/r/CognitoIdentityCredentials"}, nil
 	}, fixedClock(now))
 	sign := func(token string) *http.Request {
 		r := newAPIRequest("{}", "us-east-1")
