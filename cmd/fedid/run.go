@@ -138,7 +138,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	credTTL := fs.Duration("credentials-ttl", credTTLDef, "lifetime of issued credentials (env FEDID_CREDENTIALS_TTL)")
 	debugAddr := fs.String("debug-addr", env("FEDID_DEBUG_ADDR", ""), "serve net/http/pprof on this address (env FEDID_DEBUG_ADDR)")
 	throttle := fs.String("throttle", env("FEDID_THROTTLE", "off"), "off, or aws for the service's documented per-account rates (env FEDID_THROTTLE)")
-	providerTimeout := fs.Duration("provider-timeout", 5*time.Second, "timeout of fetching a provider's discovery document or keys")
+	provTimeoutDef, err := envDuration("FEDID_PROVIDER_TIMEOUT", 5*time.Second)
+	if err != nil {
+		return err
+	}
+	providerTimeout := fs.Duration("provider-timeout", provTimeoutDef, "timeout of fetching a provider's discovery document or keys (env FEDID_PROVIDER_TIMEOUT)")
 	logLevel := fs.String("log-level", env("FEDID_LOG_LEVEL", "info"), "debug, info, warn or error (env FEDID_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err
