@@ -1,24 +1,38 @@
 #!/usr/bin/env bash
-# Reproduces the figures of BENCHMARKS.md on this machine: raw RS512
-# signing, fedid on SQLite and PostgreSQL (known and new developer users, a
-# mixed load), latency at 1 thousand, 100 thousand and 1 million
-# identities, and moto's server measured with the same tool.
-# Needs: go, PostgreSQL on 127.0.0.1:5432 (database test), python3 with moto.
+# Reproduces the figures of BENCHMARKS.md on this machine, in one run:
+# raw RS512 signing; known developer users on SQLite with the code before
+# "trust the wire" (6b0a109: its own HTTP lane and direct libcrypto calls),
+# that code as net/http + plain cgo calls, and the current code; new users
+# and a mixed load; PostgreSQL; latency at growing pool sizes; and moto's
+# server with the same tool.
+# Needs: go, git (the history, for the "before" build), PostgreSQL on
+# 127.0.0.1:5432 (database test), python3 with moto.
+# DUR (10s), C (16), SIZES ("1000 100000 1000000"), BEFORE (6b0a109),
+# ROUNDS (2: the three SQLite servers are measured in turn, ROUNDS times).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/fedid-bench}
 DUR=${DUR:-10s}
 C=${C:-16}
+SIZES=${SIZES:-1000 100000 1000000}
+BEFORE=${BEFORE:-6b0a109}
+ROUNDS=${ROUNDS:-2}
 mkdir -p "$OUT"
 go build -o "$OUT/fedid" ./cmd/fedid
 B="$OUT/fedid"
+if [ ! -x "$OUT/fedid-before" ]; then
+  rm -rf "$OUT/before-src"
+  git worktree add --detach "$OUT/before-src" "$BEFORE" >/dev/null 2>&1 || git worktree add --force --detach "$OUT/before-src" "$BEFORE"
+  (cd "$OUT/before-src" && go build -o "$OUT/fedid-before" ./cmd/fedid)
+  git worktree remove --force "$OUT/before-src"
+fi
 PORT=9650
 
 busy() { curl -s -o /dev/null "http://127.0.0.1:$1/" && { echo "port $1 is taken: stop what listens there"; exit 1; }; true; }
-serve() { # serve DB [flags...]; sets PID
-  local db=$1; shift
+serve() { # serve BINARY DB [flags...]; sets PID
+  local bin=$1 db=$2; shift 2
   busy $PORT
-  "$B" serve --addr 127.0.0.1:$PORT --db "$db" "$@" > "$OUT/serve.log" 2>&1 &
+  "$bin" serve --addr 127.0.0.1:$PORT --db "$db" "$@" > "$OUT/serve.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && return; sleep 0.1; done
   echo "server did not start"; cat "$OUT/serve.log"; exit 1
@@ -27,34 +41,36 @@ stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; }
 bench() { "$B" bench --endpoint http://127.0.0.1:$PORT -c "$C" --duration "$DUR" --server-pid "$PID" "$@" 2>/dev/null; }
 
 echo "== machine"; nproc; grep -m1 'model name' /proc/cpuinfo; go version
-echo "== raw RS512 signing: OpenSSL direct calls (the default), OpenSSL cgo calls, Go"
+echo "== raw RS512 signing: OpenSSL (cgo calls), Go's crypto/rsa"
 "$B" bench --raw-sign --signer openssl
-FEDID_SIGNER=openssl-cgo "$B" bench --raw-sign --signer openssl
 "$B" bench --raw-sign --signer go
 
-echo "== SQLite: known developer users (1,000)"
-rm -f "$OUT"/s.db*; serve "$OUT/s.db"; bench --mix known=100; 
-echo "== SQLite: a new developer user every request"; bench --mix new=100 --raw 0
-echo "== SQLite: mixed load"; bench --mix known=80,new=10,getid=5,lookup=5 --raw 0; stop
+for round in $(seq 1 "$ROUNDS"); do
+  echo "== round $round: SQLite, known users (1,000): before ($BEFORE: its lane and direct libcrypto calls)"
+  rm -f "$OUT"/s.db*; serve "$OUT/fedid-before" "$OUT/s.db"; bench --mix known=100; stop
+  echo "== round $round: SQLite, known users (1,000): before as net/http + plain cgo calls (--no-lane, FEDID_SIGNER=openssl-cgo)"
+  rm -f "$OUT"/s.db*; FEDID_SIGNER=openssl-cgo serve "$OUT/fedid-before" "$OUT/s.db" --no-lane; bench --mix known=100; stop
+  echo "== round $round: SQLite, known users (1,000): final"
+  rm -f "$OUT"/s.db*; serve "$B" "$OUT/s.db"; bench --mix known=100; stop
+done
 
-echo "== SQLite: known users, net/http alone (--no-lane)"
-rm -f "$OUT"/s.db*; serve "$OUT/s.db" --no-lane; bench --mix known=100; stop
-echo "== SQLite: known users, OpenSSL through cgo calls (FEDID_SIGNER=openssl-cgo)"
-rm -f "$OUT"/s.db*; FEDID_SIGNER=openssl-cgo serve "$OUT/s.db"; bench --mix known=100; stop
+echo "== final, SQLite: a new developer user every request"
+rm -f "$OUT"/s.db*; serve "$B" "$OUT/s.db"; bench --mix new=100 --raw 0
+echo "== final, SQLite: mixed load"; bench --mix known=80,new=10,getid=5,lookup=5 --raw 0; stop
 
 PG="postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=fedid_bench"
 psql -h 127.0.0.1 -U postgres -d test -qc "DROP SCHEMA IF EXISTS fedid_bench CASCADE; CREATE SCHEMA fedid_bench" >/dev/null 2>&1
-echo "== PostgreSQL: known developer users"; serve "$PG"; bench --mix known=100
-echo "== PostgreSQL: a new developer user every request"; bench --mix new=100 --raw 0; stop
+echo "== final, PostgreSQL: known developer users"; serve "$B" "$PG"; bench --mix known=100
+echo "== final, PostgreSQL: a new developer user every request"; bench --mix new=100 --raw 0; stop
 
-for n in 1000 100000 1000000; do
+for n in $SIZES; do
   rm -f "$OUT"/size.db*
   echo "== size $n: seeding"
-  "$B" seed --db "$OUT/size.db" --identities $n 2>/dev/null | tee "$OUT/seed.txt"
+  "$B" seed --db "$OUT/size.db" --identities "$n" 2>/dev/null | tee "$OUT/seed.txt"
   POOL=$(sed -E 's/^pool ([^:]+:[^:]+):.*/\1/' "$OUT/seed.txt")
-  serve "$OUT/size.db"
-  echo "== size $n: known users"; bench --pool "$POOL" --dev-provider bench.login --users $n --skip-setup --mix known=100 --raw 0
-  echo "== size $n: lookups"; bench --pool "$POOL" --dev-provider bench.login --users $n --skip-setup --mix lookup=100 --raw 0 --verify-every 0
+  serve "$B" "$OUT/size.db"
+  echo "== size $n: known users"; bench --pool "$POOL" --dev-provider bench.login --users "$n" --skip-setup --mix known=100 --raw 0
+  echo "== size $n: lookups"; bench --pool "$POOL" --dev-provider bench.login --users "$n" --skip-setup --mix lookup=100 --raw 0 --verify-every 0
   stop
 done
 

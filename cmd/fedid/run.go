@@ -111,6 +111,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	var c commonFlags
 	c.register(fs)
 	addr := fs.String("addr", env("FEDID_ADDR", "127.0.0.1:9600"), "listen address (env FEDID_ADDR)")
+	dev := fs.Bool("dev", env("FEDID_DEV", "") == "1" || env("FEDID_DEV", "") == "true", "development mode: accept test/test on any address, with a loud warning (env FEDID_DEV=1); never in production")
 	issuer := fs.String("issuer", env("FEDID_ISSUER", ""), "token issuer URL (env FEDID_ISSUER; default http://<addr>)")
 	ttlDef, err := envDuration("FEDID_OPENID_TOKEN_TTL", 600*time.Second)
 	if err != nil {
@@ -180,6 +181,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	return app.Serve(ctx, app.Config{
 		Addr:            *addr,
+		Dev:             *dev,
 		DB:              c.db,
 		Region:          c.region,
 		Issuer:          *issuer,

@@ -57,6 +57,9 @@ type Config struct {
 	STSEndpoint    string
 	CredentialsTTL time.Duration
 
+	// Dev accepts test/test on any address (--dev), loudly.
+	Dev bool
+
 	// DebugAddr, when set, serves net/http/pprof there (keep it loopback).
 	DebugAddr string
 	// ReadHeaderTimeout bounds how long a client may take to send a
@@ -133,7 +136,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	local := cfg.Credentials == "" || cfg.Credentials == "local"
 	keyring, err := auth.Open(ctx, st, auth.Options{
 		AccessKey: fedid.AccessKey{ID: cfg.AccessKeyID, Secret: cfg.SecretAccessKey, Account: cfg.AccountID},
-		Addr:      cfg.Addr, Sessions: local, Clock: cfg.Clock, Logger: log,
+		Addr:      cfg.Addr, Sessions: local, Dev: cfg.Dev, Clock: cfg.Clock, Logger: log,
 	})
 	if err != nil {
 		return err
@@ -269,10 +272,19 @@ func newHandler(cfg Config, st fedid.Store, km *keys.Manager, lookup sigv4.Secre
 			}
 			return nil
 		},
-		Logger:   cfg.Logger,
-		Registry: reg,
-		Clock:    cfg.Clock,
+		Logger:     cfg.Logger,
+		Registry:   reg,
+		Clock:      cfg.Clock,
+		HealthNote: devNote(cfg.Dev),
 	}), nil
+}
+
+// devNote is what /healthz says in development mode.
+func devNote(dev bool) string {
+	if !dev {
+		return ""
+	}
+	return "WARNING: development mode (--dev): test/test is accepted from anyone who can reach this server"
 }
 
 // servePprof serves net/http/pprof on addr until the returned stop.

@@ -46,6 +46,9 @@ type Options struct {
 	// Sessions resolves temporary credentials fedid issued (local
 	// credentials mode).
 	Sessions bool
+	// Dev accepts test/test on any address, beside any other key (for CI
+	// containers, where the address is not loopback), with a loud warning.
+	Dev bool
 	Clock    fedid.Clock
 	Logger   *slog.Logger
 }
@@ -73,6 +76,11 @@ func Open(ctx context.Context, st Store, o Options) (*Keys, error) {
 	k := &Keys{store: st, clock: o.Clock, sessions: o.Sessions,
 		cache: ttlcache.New[*fedid.Credential](CacheTTL, 10000),
 		test:  &fedid.Credential{Secret: TestSecret, Account: fedid.DefaultAccountID, ARN: RootARN(fedid.DefaultAccountID)}}
+	if o.Dev {
+		k.testKey = true
+		o.Logger.Warn("DEVELOPMENT MODE (--dev): the test credentials test/test are accepted for account " +
+			fedid.DefaultAccountID + " on " + o.Addr + ", from anyone who can reach it; never use --dev in production")
+	}
 	if o.AccessKey.ID != "" {
 		ak := o.AccessKey
 		if ak.Created.IsZero() {
@@ -89,7 +97,9 @@ func Open(ctx context.Context, st Store, o Options) (*Keys, error) {
 		return nil, fmt.Errorf("count access keys: %w", err)
 	}
 	switch {
+	case o.Dev:
 	case n > 0:
+		o.Logger.Info(fmt.Sprintf("%d access %s stored; test/test is refused (it is accepted only while no key exists, or with --dev)", n, plural(n, "key is", "keys are")))
 	case IsLoopback(o.Addr):
 		k.testKey = true
 		o.Logger.Warn("no access key configured: accepting the test credentials test/test for account " +
@@ -126,6 +136,13 @@ func (k *Keys) Lookup(ctx context.Context, id string) (*fedid.Credential, error)
 	c := &fedid.Credential{Secret: ak.Secret, Account: ak.Account, ARN: RootARN(ak.Account)}
 	k.cache.Put(id, c)
 	return c, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // TestKey reports whether test/test is accepted.

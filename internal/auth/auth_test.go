@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,10 +58,19 @@ func TestOpenDecidesTheTestKey(t *testing.T) {
 	if err != nil || k.TestKey() {
 		t.Fatalf("with a key: %v %v", k, err)
 	}
-	// The key is stored: the next start has one, and test/test is off.
-	k, err = Open(ctx, st, Options{Addr: "127.0.0.1:9600"})
+	// The key is stored: the next start has one, and test/test is off,
+	// which the log says.
+	var logs strings.Builder
+	k, err = Open(ctx, st, Options{Addr: "127.0.0.1:9600", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil || k.TestKey() {
 		t.Fatalf("a stored key leaves test/test off: %v %v", k, err)
+	}
+	if !strings.Contains(logs.String(), "1 access key is stored; test/test is refused") {
+		t.Fatalf("start log: %s", logs.String())
+	}
+	// --dev accepts test/test beside the stored key.
+	if k, err := Open(ctx, st, Options{Addr: "0.0.0.0:9600", Dev: true}); err != nil || !k.TestKey() {
+		t.Fatalf("--dev: %v %v", k, err)
 	}
 	if _, err := k.Lookup(ctx, TestKeyID); !errors.Is(err, fedid.ErrNotFound) {
 		t.Fatalf("test key after a key was stored: %v", err)

@@ -44,9 +44,12 @@ type Config struct {
 	// Health reports whether the server can serve (the store answers).
 	Health func(ctx context.Context) error
 	// Clock defaults to the system clock.
-	Clock    fedid.Clock
-	Logger   *slog.Logger
-	Registry *prometheus.Registry
+	Clock fedid.Clock
+	// HealthNote, when set, is a warning /healthz adds to its answer
+	// (development mode).
+	HealthNote string
+	Logger     *slog.Logger
+	Registry   *prometheus.Registry
 }
 
 // Server is fedid's HTTP handler.
@@ -285,5 +288,10 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.cfg.HealthNote != "" {
+		w.Header().Set("Warning", `199 fedid "`+s.cfg.HealthNote+`"`)
+		_, _ = w.Write([]byte("ok\n" + s.cfg.HealthNote + "\n"))
+		return
+	}
 	_, _ = w.Write([]byte("ok\n"))
 }
