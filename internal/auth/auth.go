@@ -48,9 +48,9 @@ type Options struct {
 	Sessions bool
 	// Dev accepts test/test on any address, beside any other key (for CI
 	// containers, where the address is not loopback), with a loud warning.
-	Dev bool
-	Clock    fedid.Clock
-	Logger   *slog.Logger
+	Dev    bool
+	Clock  fedid.Clock
+	Logger *slog.Logger
 }
 
 // Keys resolves access key IDs.
