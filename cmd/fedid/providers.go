@@ -26,7 +26,7 @@ func oidcProviders(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := flag.NewFlagSet("fedid oidc-providers "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c commonFlags
-	c.register(fs)
+	c.registerAdmin(fs)
 	account := fs.String("account", env("FEDID_ACCOUNT_ID", fedid.DefaultAccountID), "12-digit account the provider belongs to")
 	var clientIDs, thumbprints multiFlag
 	url := fs.String("url", "", "issuer URL, exactly as the provider's tokens carry it in iss (add)")
@@ -38,7 +38,7 @@ func oidcProviders(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	st, err := app.OpenStore(ctx, c.db)
+	st, err := c.openExisting(ctx)
 	if err != nil {
 		return err
 	}

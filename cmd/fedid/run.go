@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -98,11 +100,33 @@ func envDuration(name string, def time.Duration) (time.Duration, error) {
 type commonFlags struct {
 	db     string
 	region string
+	create bool
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.db, "db", env("FEDID_DB", "fedid.db"), "SQLite file, or a postgres:// URL (env FEDID_DB)")
 	fs.StringVar(&c.region, "region", env("FEDID_REGION", "us-east-1"), "region of the deployment (env FEDID_REGION)")
+}
+
+// registerAdmin adds the flags of the admin subcommands, which work on an
+// existing store.
+func (c *commonFlags) registerAdmin(fs *flag.FlagSet) {
+	c.register(fs)
+	fs.BoolVar(&c.create, "create", false, "create the SQLite database if it does not exist")
+}
+
+// openExisting opens the store of an admin subcommand. A SQLite file that
+// does not exist is refused unless --create: run from the wrong folder, an
+// admin command would otherwise make a new empty store there and seem to
+// work (list nothing, rotate a key nobody serves).
+func (c *commonFlags) openExisting(ctx context.Context) (fedid.Store, error) {
+	if !c.create && !strings.Contains(c.db, "://") {
+		if _, err := os.Stat(c.db); errors.Is(err, fs.ErrNotExist) {
+			abs, _ := filepath.Abs(c.db)
+			return nil, fmt.Errorf("no database at %s: point --db (or FEDID_DB) at the database fedid serves, or add --create to make a new one there", abs)
+		}
+	}
+	return app.OpenStore(ctx, c.db)
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -209,7 +233,7 @@ func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("fedid keys create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c commonFlags
-	c.register(fs)
+	c.registerAdmin(fs)
 	account := fs.String("account", "", "12-digit account ID the key belongs to (required)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -221,7 +245,7 @@ func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("keys create: %w", err)
 	}
-	st, err := app.OpenStore(ctx, c.db)
+	st, err := c.openExisting(ctx)
 	if err != nil {
 		return err
 	}
@@ -237,11 +261,11 @@ func signingKeysRotate(ctx context.Context, args []string, stdout, stderr io.Wri
 	fs := flag.NewFlagSet("fedid signing-keys rotate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c commonFlags
-	c.register(fs)
+	c.registerAdmin(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	st, err := app.OpenStore(ctx, c.db)
+	st, err := c.openExisting(ctx)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,7 +16,7 @@ import (
 func TestKeysCreate(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "k.db")
 	var out, errb bytes.Buffer
-	if err := run(context.Background(), []string{"keys", "create", "--account", "123456789012", "--db", db}, &out, &errb); err != nil {
+	if err := run(context.Background(), []string{"keys", "create", "--account", "123456789012", "--db", db, "--create"}, &out, &errb); err != nil {
 		t.Fatal(err, errb.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -68,8 +71,29 @@ func TestCommands(t *testing.T) {
 	}
 	db := filepath.Join(t.TempDir(), "r.db")
 	out.Reset()
-	if err := run(context.Background(), []string{"signing-keys", "rotate", "--db", db}, &out, &errb); err != nil ||
+	if err := run(context.Background(), []string{"signing-keys", "rotate", "--db", db, "--create"}, &out, &errb); err != nil ||
 		!strings.HasPrefix(out.String(), "new signing key us-east-1-2 published; it signs from ") {
 		t.Fatalf("rotate: %v %q", err, out.String())
+	}
+}
+
+// TestAdminCommandsNeedAnExistingStore: run from the wrong folder, an admin
+// command names the path and the flags instead of creating an empty store.
+func TestAdminCommandsNeedAnExistingStore(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "missing.db")
+	for _, args := range [][]string{
+		{"keys", "create", "--account", "123456789012", "--db", db},
+		{"oidc-providers", "list", "--db", db},
+		{"signing-keys", "rotate", "--db", db},
+	} {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), args, &out, &errb)
+		if err == nil || !strings.Contains(err.Error(), "no database at "+db) || !strings.Contains(err.Error(), "--create") {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if _, err := os.Stat(db); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("%v created %s", args, db)
+		}
 	}
 }
