@@ -100,23 +100,6 @@ static size_t fedid_ossl_sign(fedid_pctx *ctx, const unsigned char *digest, size
 
 static void fedid_ossl_ctx_free(fedid_pctx *ctx) { p_EVP_PKEY_CTX_free(ctx); }
 
-// fedid_signarg carries one signature's inputs and outputs for a direct
-// call (see signDirect).
-typedef struct {
-	fedid_pctx *ctx;
-	size_t dlen, cap, n;
-	unsigned long code;
-	unsigned char digest[64];
-	unsigned char sig[1024];
-} fedid_signarg;
-
-static void fedid_ossl_sign_arg(void *p) {
-	fedid_signarg *a = p;
-	a->n = fedid_ossl_sign(a->ctx, a->digest, a->dlen, a->sig, a->cap, &a->code);
-}
-
-// fedid_ossl_sign_direct is the address signDirect calls.
-static void *fedid_ossl_sign_direct(void) { return (void *)fedid_ossl_sign_arg; }
 */
 import "C"
 
@@ -128,14 +111,6 @@ import (
 	"runtime"
 	"unsafe"
 )
-
-// asmcgocall runs a C function on the calling thread's system stack. It
-// is what a cgo call does after telling the scheduler the goroutine has
-// left Go (entersyscall), without that step: see signDirect.
-//
-//go:linkname asmcgocall runtime.asmcgocall
-//go:noescape
-func asmcgocall(fn, arg unsafe.Pointer) int32
 
 // openOpenSSL loads the first libcrypto of names that has every symbol,
 // and returns its version text.
@@ -159,19 +134,17 @@ type osslSigner struct {
 	key  *rsa.PrivateKey
 	size int
 	free chan *C.fedid_pctx
-	// direct signs with signDirect rather than through a cgo call.
-	direct bool
 }
 
 // maxIdleContexts bounds the free list; signing more at once than this
 // makes (and afterwards frees) extra contexts.
 const maxIdleContexts = 64
 
-func newOSSLSigner(key *rsa.PrivateKey, direct bool) (*osslSigner, error) {
+func newOSSLSigner(key *rsa.PrivateKey) (*osslSigner, error) {
 	if key.Size() > 1024 {
 		return nil, errors.New("keys: RSA key over 8192 bits")
 	}
-	s := &osslSigner{key: key, size: key.Size(), free: make(chan *C.fedid_pctx, maxIdleContexts), direct: direct}
+	s := &osslSigner{key: key, size: key.Size(), free: make(chan *C.fedid_pctx, maxIdleContexts)}
 	ctx, err := s.newContext()
 	if err != nil {
 		return nil, err
@@ -204,12 +177,8 @@ func (s *osslSigner) sign(digest []byte) ([]byte, error) {
 	sig := make([]byte, s.size)
 	var code C.ulong
 	var n C.size_t
-	if s.direct && len(digest) <= 64 {
-		n, code = s.signDirect(ctx, digest, sig)
-	} else {
-		n = C.fedid_ossl_sign(ctx, (*C.uchar)(unsafe.Pointer(&digest[0])), C.size_t(len(digest)),
-			(*C.uchar)(unsafe.Pointer(&sig[0])), C.size_t(len(sig)), &code)
-	}
+	n = C.fedid_ossl_sign(ctx, (*C.uchar)(unsafe.Pointer(&digest[0])), C.size_t(len(digest)),
+		(*C.uchar)(unsafe.Pointer(&sig[0])), C.size_t(len(sig)), &code)
 	if n == 0 {
 		C.fedid_ossl_ctx_free(ctx) // not reused after a failure
 		return nil, fmt.Errorf("keys: openssl sign failed (error %#x)", uint64(code))
@@ -220,27 +189,6 @@ func (s *osslSigner) sign(digest []byte) ([]byte, error) {
 		C.fedid_ossl_ctx_free(ctx)
 	}
 	return sig[:n], nil
-}
-
-// signDirect runs the signature on this goroutine's thread like a Go
-// function that takes a while, not as a cgo call. A cgo call tells the
-// scheduler the goroutine may block; one that lasts a whole RSA signature
-// (about 260 µs) has its P taken away by sysmon and handed to another
-// thread, and on return the goroutine waits for a P again: two thread
-// switches and a sysmon wake-up every 20 µs, about 6 % of the server's CPU
-// under load. The signature never blocks (no I/O, no lock held for long,
-// no callback into Go), so it can run as ordinary computation: the P stays
-// busy with it and the goroutine goes on at once. While it runs, this
-// goroutine cannot be preempted and a stop-the-world waits for it, at most
-// one signature. The buffers passed live in C-layout memory allocated by Go
-// on the heap, which does not move.
-func (s *osslSigner) signDirect(ctx *C.fedid_pctx, digest, sig []byte) (C.size_t, C.ulong) {
-	a := new(C.fedid_signarg)
-	a.ctx, a.dlen, a.cap = ctx, C.size_t(len(digest)), C.size_t(s.size)
-	copy(unsafe.Slice((*byte)(unsafe.Pointer(&a.digest[0])), len(a.digest)), digest)
-	asmcgocall(C.fedid_ossl_sign_direct(), unsafe.Pointer(a))
-	copy(sig, unsafe.Slice((*byte)(unsafe.Pointer(&a.sig[0])), s.size))
-	return a.n, a.code
 }
 
 // freeContexts releases the idle contexts of a signer nobody uses any more.
