@@ -210,80 +210,93 @@ func (s *osslSigner) sign(digest []byte) ([]byte, error) {
 	return sig[:n], nil
 }
 
-// Why signatures go through a few signer goroutines in batches: a cgo call
-// as long as an RSA-2048 signature (about 260 µs) loses its P. sysmon sees
-// the call outlast its 20 µs tick and hands the P to another thread, and on
-// return the calling thread must wait for a P again: a few thread switches
-// and futex wake-ups per signature, and sysmon polling every 20 µs while
-// such calls go on. Those costs come per cgo call, not per signature, so
-// every signature waiting when a signer goroutine is free goes into its
-// next call (up to maxBatch). Measured on the server (known=100, c=16, 2
-// cores): about 2.1 context switches per token against 2.5-3.1 with one
-// cgo call per signature, and as much or a few percent less server CPU per
-// token; C worker threads completing through the netpoller cost more (3.6
-// switches per token). Figures in the commit message of this change.
+// Why signatures are made in batches: a cgo call as long as an RSA-2048
+// signature (about 260 µs) loses its P. sysmon sees the call outlast its
+// 20 µs tick and hands the P to another thread, and on return the calling
+// thread must wait for a P again: a few thread switches and futex wake-ups
+// per call, and sysmon polling every 20 µs while such calls go on. Those
+// costs come per cgo call, not per signature. So at most maxSigning calls
+// sign at once; a signature asked for while they all run waits in a queue,
+// and the next call signs every waiting signature (up to maxBatch) at once.
+// The caller that finds a call free makes it on its own goroutine, so a
+// signature that waits for nobody costs one plain cgo call (signer
+// goroutines fed by a channel cost 15-25 % more per bare signature); while
+// signatures wait it goes on with further batches, as its thread already
+// runs with a P. Measured figures are in the commit message of this change.
 
 // maxBatch bounds the signatures of one cgo call: a batch delays its last
 // signature by the ones before it (about 260 µs each).
 const maxBatch = 8
 
-// signReq is one signature waiting for a signer goroutine; done receives
-// when n and code are set and sig is written.
+// maxLeadBatches bounds the batches one caller signs before its own
+// signature (in its first batch) is returned.
+const maxLeadBatches = 4
+
+// signReq is one signature asked for. wake receives true when n and code
+// are set and sig is written, false when its goroutine is to lead the next
+// batch (its own signature among it).
 type signReq struct {
 	ctx         *C.fedid_pctx
 	digest, sig []byte
 	n           C.size_t
 	code        C.ulong
-	done        chan struct{}
+	wake        chan bool
 }
 
 var (
-	signersOnce sync.Once
-	signReqs    chan *signReq
-	// reqPool recycles requests and their channels: one allocation fewer
-	// per signature.
-	reqPool = sync.Pool{New: func() any { return &signReq{done: make(chan struct{}, 1)} }}
+	signMu    sync.Mutex
+	signQueue []*signReq // waiting for a batch, oldest first
+	signing   int        // batches being signed (at most maxSigning)
+	// maxSigning is the number of Ps when fedid starts: more signatures at
+	// once could not run Go code anyway.
+	maxSigning = runtime.GOMAXPROCS(0)
+
+	// The pools save two allocations per signature (the request and its
+	// channel) and one per batch (9 KB of jobs).
+	reqPool  = sync.Pool{New: func() any { return &signReq{wake: make(chan bool, 1)} }}
+	jobsPool = sync.Pool{New: func() any { return new([maxBatch]C.fedid_job) }}
 )
 
-// signBatch has a signer goroutine sign digest (64 bytes) with ctx into
-// sig, and returns the signature's length, or 0 and OpenSSL's error code.
+// signBatch signs digest (64 bytes) with ctx into sig, alone or in a batch,
+// and returns the signature's length, or 0 and OpenSSL's error code.
 func signBatch(ctx *C.fedid_pctx, digest, sig []byte) (C.size_t, C.ulong) {
-	signersOnce.Do(startSigners)
 	r := reqPool.Get().(*signReq)
 	r.ctx, r.digest, r.sig = ctx, digest, sig
-	signReqs <- r
-	<-r.done
+	signMu.Lock()
+	if signing < maxSigning {
+		signing++
+		signMu.Unlock()
+		lead(r)
+	} else {
+		signQueue = append(signQueue, r)
+		signMu.Unlock()
+		if done := <-r.wake; !done {
+			lead(r)
+		}
+	}
 	n, code := r.n, r.code
-	*r = signReq{done: r.done}
+	*r = signReq{wake: r.wake}
 	reqPool.Put(r)
 	return n, code
 }
 
-// startSigners starts one signer goroutine per P: as many signatures run
-// at once as there are Ps to run Go code, as with direct calls.
-func startSigners() {
-	signReqs = make(chan *signReq, 256)
-	for range runtime.GOMAXPROCS(0) {
-		go signLoop()
-	}
-}
-
-func signLoop() {
-	jobs := new([maxBatch]C.fedid_job) // C layout on the Go heap, no Go pointers
+// lead signs r and the signatures waiting (up to maxBatch in all) in one
+// cgo call. While more wait, it signs further batches itself, up to
+// maxLeadBatches in all (the thread is running and has a P: a batch started
+// now costs no wake-up), then hands the lead to the oldest waiter or gives
+// up its place.
+func lead(r *signReq) {
 	var reqs [maxBatch]*signReq
-	for r := range signReqs {
-		reqs[0] = r
-		k := 1
-	more:
-		for k < maxBatch {
-			select {
-			case r := <-signReqs:
-				reqs[k] = r
-				k++
-			default:
-				break more
-			}
-		}
+	reqs[0] = r
+	k := 1
+	jobs := jobsPool.Get().(*[maxBatch]C.fedid_job) // C layout, no Go pointers
+	defer jobsPool.Put(jobs)
+	for b := 1; ; b++ {
+		signMu.Lock()
+		n := copy(reqs[k:], signQueue)
+		signQueue = dequeue(signQueue, n)
+		signMu.Unlock()
+		k += n
 		for x, r := range reqs[:k] {
 			j := &jobs[x]
 			j.ctx, j.cap = r.ctx, C.size_t(len(r.sig))
@@ -295,10 +308,34 @@ func signLoop() {
 			r.n, r.code = j.n, j.code
 			copy(r.sig, unsafe.Slice((*byte)(unsafe.Pointer(&j.sig[0])), len(r.sig)))
 			j.ctx = nil
+			if x > 0 || b > 1 { // not the caller's own signature
+				r.wake <- true
+			}
 			reqs[x] = nil
-			r.done <- struct{}{}
 		}
+		k = 0
+		signMu.Lock()
+		if len(signQueue) == 0 {
+			signing--
+			signMu.Unlock()
+			return
+		}
+		if b == maxLeadBatches {
+			next := signQueue[0]
+			signQueue = dequeue(signQueue, 1)
+			signMu.Unlock()
+			next.wake <- false
+			return
+		}
+		signMu.Unlock()
 	}
+}
+
+// dequeue drops the first n of q in place, keeping its array.
+func dequeue(q []*signReq, n int) []*signReq {
+	m := copy(q, q[n:])
+	clear(q[m:])
+	return q[:m]
 }
 
 // freeContexts releases the idle contexts of a signer nobody uses any more.

@@ -1,3 +1,5 @@
+//go:build cgo && (linux || darwin || freebsd)
+
 package keys
 
 import (
@@ -30,10 +32,22 @@ func osslOrSkip(t *testing.T, bits int) (signer, *rsa.PrivateKey) {
 }
 
 // TestOpenSSLConcurrent signs from many goroutines at once with two keys,
-// so that the signer goroutines batch signatures of both keys into one
-// call, and holds every signature to crypto/rsa's (RSASSA-PKCS1-v1_5 is
-// deterministic: the bytes must be equal, not just verify).
+// so that signatures of both keys share batches, and holds every signature
+// to crypto/rsa's (RSASSA-PKCS1-v1_5 is deterministic: the bytes must be
+// equal, not just verify). With one call at a time every signature but a
+// few waits in the queue: full batches, leaders going on with further
+// batches and handing the lead on.
 func TestOpenSSLConcurrent(t *testing.T) {
+	for _, calls := range []int{1, maxSigning} {
+		t.Run(fmt.Sprintf("calls=%d", calls), func(t *testing.T) {
+			defer func(n int) { maxSigning = n }(maxSigning)
+			maxSigning = calls
+			testOpenSSLConcurrent(t)
+		})
+	}
+}
+
+func testOpenSSLConcurrent(t *testing.T) {
 	type keyed struct {
 		s signer
 		k *rsa.PrivateKey
@@ -43,7 +57,7 @@ func TestOpenSSLConcurrent(t *testing.T) {
 		s, k := osslOrSkip(t, bits)
 		ks = append(ks, keyed{s, k})
 	}
-	const goroutines, each = 24, 10 // three times maxBatch
+	const goroutines, each = 3 * maxBatch, 10
 	var wg sync.WaitGroup
 	errs := make(chan error, goroutines)
 	for g := range goroutines {
