@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -184,13 +183,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		// fedid's heap is small and short-lived per request: collecting
 		// less often saves a few percent of CPU per token (BENCHMARKS.md).
 		debug.SetGCPercent(400)
-	}
-	if os.Getenv("GOMAXPROCS") == "" && keys.SignsDirectly() {
-		// A direct OpenSSL signature keeps its P for its whole length
-		// (about 260 µs) the way a blocking call would; spare Ps keep
-		// reading requests and writing responses meanwhile. The kernel
-		// still runs no more threads at once than there are cores.
-		runtime.GOMAXPROCS(2 * runtime.NumCPU())
 	}
 	socialIssuers := map[string]string{}
 	for _, pair := range strings.Split(*social, ",") {

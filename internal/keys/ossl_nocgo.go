@@ -13,7 +13,7 @@ func openOpenSSL([]string) (string, bool) { return "", false }
 
 type osslSigner struct{}
 
-func newOSSLSigner(*rsa.PrivateKey, bool) (*osslSigner, error) {
+func newOSSLSigner(*rsa.PrivateKey) (*osslSigner, error) {
 	return nil, errors.New("keys: built without cgo")
 }
 

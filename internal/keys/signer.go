@@ -29,15 +29,13 @@ var libcryptoNames = []string{"libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.s
 var (
 	backendOnce sync.Once
 	useOpenSSL  bool
-	// viaCgo makes OpenSSL signatures ordinary cgo calls instead of direct
-	// calls (osslSigner.signDirect).
-	viaCgo      bool
 	backendName string
 )
 
-// initBackend loads libcrypto once. FEDID_SIGNER=go forces crypto/rsa;
-// FEDID_SIGNER=openssl-cgo signs with OpenSSL through ordinary cgo calls
-// (slower under load; kept to measure the difference and as a way out).
+// initBackend loads libcrypto once. FEDID_SIGNER=go forces crypto/rsa.
+// FEDID_SIGNER=openssl-cgo is still accepted and means the default: it
+// once chose ordinary cgo calls over a direct call into libcrypto that no
+// longer exists.
 func initBackend() {
 	backendOnce.Do(func() {
 		backendName = "crypto/rsa"
@@ -48,19 +46,8 @@ func initBackend() {
 		if v, ok := openOpenSSL(libcryptoNames); ok {
 			useOpenSSL = true
 			backendName = v
-			if mode == "openssl-cgo" {
-				viaCgo = true
-				backendName += " (cgo calls)"
-			}
 		}
 	})
-}
-
-// SignsDirectly reports whether signatures run as direct OpenSSL calls on
-// the calling goroutine's thread (osslSigner.signDirect).
-func SignsDirectly() bool {
-	initBackend()
-	return useOpenSSL && !viaCgo
 }
 
 // Backend names the RS512 implementation in use: the OpenSSL version text,
@@ -79,7 +66,7 @@ func newSigner(key *rsa.PrivateKey, forceGo bool) (signer, error) {
 	if len(key.Primes) != 2 {
 		return goSigner{key}, nil
 	}
-	s, err := newOSSLSigner(key, !viaCgo)
+	s, err := newOSSLSigner(key)
 	if err != nil {
 		return nil, fmt.Errorf("keys: load key into OpenSSL: %w", err)
 	}
