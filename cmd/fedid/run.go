@@ -40,6 +40,10 @@ Usage:
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// The signer of every subcommand (serve's --signer overrides it).
+	if err := keys.UseSigner(os.Getenv("FEDID_SIGNER")); err != nil {
+		return fmt.Errorf("FEDID_SIGNER: %w", err)
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("no command given")
@@ -168,8 +172,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	providerTimeout := fs.Duration("provider-timeout", provTimeoutDef, "timeout of fetching a provider's discovery document or keys (env FEDID_PROVIDER_TIMEOUT)")
 	logLevel := fs.String("log-level", env("FEDID_LOG_LEVEL", "info"), "debug, info, warn or error (env FEDID_LOG_LEVEL)")
+	signer := fs.String("signer", env("FEDID_SIGNER", "openssl"), "RS512 signer: openssl (libcrypto, crypto/rsa when it cannot be loaded) or go (crypto/rsa) (env FEDID_SIGNER)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if err := keys.UseSigner(*signer); err != nil {
+		return fmt.Errorf("serve: --signer: %w", err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))

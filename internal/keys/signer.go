@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
-	"os"
 	"sync"
 )
 
@@ -30,17 +29,32 @@ var (
 	backendOnce sync.Once
 	useOpenSSL  bool
 	backendName string
+	forceGo     bool
 )
 
-// initBackend loads libcrypto once. FEDID_SIGNER=go forces crypto/rsa.
-// FEDID_SIGNER=openssl-cgo is still accepted and means the default: it
-// once chose ordinary cgo calls over a direct call into libcrypto that no
-// longer exists.
+// UseSigner chooses the RS512 implementation, before the first key is
+// loaded: "" or "openssl" for libcrypto when it loads (crypto/rsa
+// otherwise), "go" for crypto/rsa. "openssl-cgo" is still accepted and
+// means "openssl": it once chose ordinary cgo calls over a direct call
+// into libcrypto that no longer exists. cmd/fedid calls it with
+// --signer (FEDID_SIGNER).
+func UseSigner(name string) error {
+	switch name {
+	case "", "openssl", "openssl-cgo":
+		forceGo = false
+	case "go":
+		forceGo = true
+	default:
+		return fmt.Errorf("keys: signer %q: want openssl or go", name)
+	}
+	return nil
+}
+
+// initBackend loads libcrypto once, unless UseSigner("go").
 func initBackend() {
 	backendOnce.Do(func() {
 		backendName = "crypto/rsa"
-		mode := os.Getenv("FEDID_SIGNER")
-		if mode == "go" {
+		if forceGo {
 			return
 		}
 		if v, ok := openOpenSSL(libcryptoNames); ok {
