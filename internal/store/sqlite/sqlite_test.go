@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/store/sqlstore"
 	"github.com/fedid/fedid/internal/store/storetest"
 )
 
@@ -56,7 +57,7 @@ func TestRestartAndMigrations(t *testing.T) {
 		t.Fatalf("after restart %+v %v", got, err)
 	}
 	var n int
-	files, _ := fs.Glob(migrations, "migrations/*.sql")
+	files, _ := fs.Glob(sqlstore.Migrations, "migrations/*.sql")
 	if err := s.r.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(files) || n < 2 {
 		t.Fatalf("migrations recorded %d times %v", n, err)
 	}
