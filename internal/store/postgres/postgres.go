@@ -147,7 +147,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx fedid.Tx) error) error {
 	var timer *time.Timer
 	for attempt := 1; ; attempt++ {
 		err := s.update(ctx, fn)
-		if !retryable(err) {
+		if !sqlDialect.Conflict(err) {
 			return err
 		}
 		// Full jitter over [backoff/2, backoff]: writers that collided

@@ -201,7 +201,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx fedid.Tx) error) error {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		err = s.update(ctx, fn)
-		if !isBusy(err) {
+		if !sqlDialect.Conflict(err) {
 			return err
 		}
 		select {

@@ -44,17 +44,26 @@ type Dialect struct {
 	// run again (SQLite busy, PostgreSQL serialization failure); the
 	// engine's Update decides how often and how long.
 	Conflict func(error) bool
+
+	words *regexp.Regexp // matches the keys of Words; nil when none
+}
+
+// compile readies d to translate statements.
+func (d *Dialect) compile() {
+	if len(d.Words) == 0 {
+		return
+	}
+	words := make([]string, 0, len(d.Words))
+	for w := range d.Words {
+		words = append(words, regexp.QuoteMeta(w))
+	}
+	d.words = regexp.MustCompile(`\b(` + strings.Join(words, "|") + `)\b`)
 }
 
 // translate renders a statement for the dialect.
 func (d *Dialect) translate(q string) string {
-	if len(d.Words) > 0 {
-		words := make([]string, 0, len(d.Words))
-		for w := range d.Words {
-			words = append(words, regexp.QuoteMeta(w))
-		}
-		re := regexp.MustCompile(`\b(` + strings.Join(words, "|") + `)\b`)
-		q = re.ReplaceAllStringFunc(q, func(w string) string { return d.Words[w] })
+	if d.words != nil {
+		q = d.words.ReplaceAllStringFunc(q, func(w string) string { return d.Words[w] })
 	}
 	if !d.Numbered {
 		return q

@@ -15,6 +15,7 @@ type SQL struct {
 
 // New translates every statement for d.
 func New(d Dialect) *SQL {
+	d.compile()
 	return &SQL{Dialect: &d, Statements: newStatements(&d)}
 }
 
