@@ -226,7 +226,8 @@ func (s *Store) update(ctx context.Context, fn func(tx fedid.Tx) error) error {
 	return sqlDialect.Wrap("commit", sqlTx.Commit())
 }
 
-// rd reads on the reader pool, around the login cache.
+// rd reads on the reader pool without the login cache (benchmarks compare
+// the two).
 func (s *Store) rd() sqlstore.Reader { return s.Reader }
 
 // FindLogin implements fedid.Reader through the login cache.

@@ -23,21 +23,21 @@ type Statements struct {
 	AccessKey, Pool, FindLogin, Identity, IdentityLogins string
 	InsertIdentity, UpdateIdentity, InsertLogin          string
 
-	listPools, countPools             string
-	listIdentities, listVisible       string
-	loginsOf                          []string // by number of identities, 1..maxBatch
-	insertPool, updatePool, poolVer   string
-	deletePoolLogins, deletePool      string
-	deleteIdentityLogins, deleteIdent string
-	removeLogin, moveLogins           string
+	listPools, countPools                string
+	listIdentities, listVisible          string
+	loginsOf                             []string // by number of identities, 1..maxBatch
+	insertPool, updatePool, poolVer      string
+	deletePoolLogins, deletePool         string
+	deleteIdentityLogins, deleteIdentity string
+	removeLogin, moveLogins              string
 
-	putAccessKey, countAccessKeys    string
-	signingKeys, putKey, deleteKey   string
-	putProvider, getProvider         string
-	listProviders, deleteProvider    string
-	putSession, getSession, delSessn string
-	createMigrations, migrationsAt   string
-	recordMigration                  string
+	putAccessKey, countAccessKeys          string
+	signingKeys, putKey, deleteKey         string
+	putProvider, getProvider               string
+	listProviders, deleteProvider          string
+	putSession, getSession, deleteSessions string
+	createMigrations, migrationsAt         string
+	recordMigration                        string
 }
 
 func newStatements(d *Dialect) Statements {
@@ -64,7 +64,7 @@ func newStatements(d *Dialect) Statements {
 		deletePoolLogins:     t(`DELETE FROM logins WHERE pool_id = ?`),
 		deletePool:           t(`DELETE FROM pools WHERE id = ?`),
 		deleteIdentityLogins: t(`DELETE FROM logins WHERE identity_id = ?`),
-		deleteIdent:          t(`DELETE FROM identities WHERE id = ?`),
+		deleteIdentity:       t(`DELETE FROM identities WHERE id = ?`),
 		removeLogin:          t(`DELETE FROM logins WHERE identity_id = ? AND provider = ? AND key = ?`),
 		moveLogins:           t(`UPDATE logins SET identity_id = ? WHERE identity_id = ?`),
 
@@ -83,7 +83,7 @@ func newStatements(d *Dialect) Statements {
 		deleteProvider: t(`DELETE FROM oidc_providers WHERE arn = ?`),
 		putSession:     t(`INSERT INTO sessions (` + sessionCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		getSession:     t(`SELECT ` + sessionCols + ` FROM sessions WHERE access_key_id = ?`),
-		delSessn:       t(`DELETE FROM sessions WHERE expires_ns < ?`),
+		deleteSessions: t(`DELETE FROM sessions WHERE expires_ns < ?`),
 
 		createMigrations: t(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ns BIGINT NOT NULL)`),
 		migrationsAt:     t(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`),

@@ -157,7 +157,7 @@ func (s *Store) GetSession(ctx context.Context, accessKeyID string) (*fedid.Sess
 
 // DeleteSessionsBefore deletes sessions that expired before t.
 func (s *Store) DeleteSessionsBefore(ctx context.Context, t time.Time) (int, error) {
-	n, err := s.w.Exec(ctx, s.s.delSessn, ns(t))
+	n, err := s.w.Exec(ctx, s.s.deleteSessions, ns(t))
 	if err != nil {
 		return 0, s.s.Wrap("delete sessions", err)
 	}

@@ -101,7 +101,7 @@ func (t *Tx) UpdateIdentity(ctx context.Context, x *fedid.Identity) error {
 
 // DeleteIdentity implements fedid.Tx.
 func (t *Tx) DeleteIdentity(ctx context.Context, id string) error {
-	return t.deleteWith(ctx, "delete identity", t.s.deleteIdentityLogins, t.s.deleteIdent, id)
+	return t.deleteWith(ctx, "delete identity", t.s.deleteIdentityLogins, t.s.deleteIdentity, id)
 }
 
 // AddLogin implements fedid.Tx.
