@@ -110,19 +110,32 @@ func (r Reader) GetIdentity(ctx context.Context, id string) (*fedid.Identity, er
 		return nil, r.s.Wrap("identity logins", err)
 	}
 	defer rows.Close()
+	// One row buffer for all rows: what Scan gets through the Rows
+	// interface escapes, and would be allocated again for every login.
+	var row loginRow
 	for rows.Next() {
-		var l fedid.Login
-		var linked int64
-		if err := rows.Scan(&l.Provider, &l.Key, &l.Developer, &linked); err != nil {
+		if err := rows.Scan(&row.Provider, &row.Key, &row.Developer, &row.linked); err != nil {
 			return nil, r.s.Wrap("identity logins", err)
 		}
-		l.LinkedAt = fromNS(linked)
-		x.Logins = append(x.Logins, l)
+		x.Logins = append(x.Logins, row.login())
 	}
 	if err := rows.Err(); err != nil {
 		return nil, r.s.Wrap("identity logins", err)
 	}
 	return x, nil
+}
+
+// loginRow is a row of logins as it is scanned.
+type loginRow struct {
+	fedid.Login
+	identity string
+	linked   int64
+}
+
+func (r *loginRow) login() fedid.Login {
+	l := r.Login
+	l.LinkedAt = fromNS(r.linked)
+	return l
 }
 
 // FindLogin implements fedid.Reader.
@@ -182,16 +195,13 @@ func (r Reader) loginsOf(ctx context.Context, xs []*fedid.Identity) error {
 		return r.s.Wrap("identity logins", err)
 	}
 	defer rows.Close()
+	var row loginRow
 	for rows.Next() {
-		var id string
-		var l fedid.Login
-		var linked int64
-		if err := rows.Scan(&id, &l.Provider, &l.Key, &l.Developer, &linked); err != nil {
+		if err := rows.Scan(&row.identity, &row.Provider, &row.Key, &row.Developer, &row.linked); err != nil {
 			return r.s.Wrap("identity logins", err)
 		}
-		l.LinkedAt = fromNS(linked)
-		if x := byID[id]; x != nil {
-			x.Logins = append(x.Logins, l)
+		if x := byID[row.identity]; x != nil {
+			x.Logins = append(x.Logins, row.login())
 		}
 	}
 	return r.s.Wrap("identity logins", rows.Err())
