@@ -8,6 +8,7 @@ import (
 
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/store/postgres/pgtest"
+	"github.com/fedid/fedid/internal/store/sqlstore"
 	"github.com/fedid/fedid/internal/store/storetest"
 )
 
@@ -51,7 +52,7 @@ func TestConcurrentMigrations(t *testing.T) {
 	}
 	s := open(t, url)
 	var n int
-	files, _ := fs.Glob(migrations, "migrations/*.sql")
+	files, _ := fs.Glob(sqlstore.Migrations, "migrations/*.sql")
 	if err := s.pool.QueryRow(context.Background(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(files) || n < 2 {
 		t.Fatalf("migrations applied %d times (%v)", n, err)
 	}

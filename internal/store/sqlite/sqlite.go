@@ -9,26 +9,29 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"runtime"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/fedid/fedid"
-	"github.com/fedid/fedid/internal/store/codec"
+	"github.com/fedid/fedid/internal/store/sqlstore"
 )
 
-//go:embed migrations/*.sql
-var migrations embed.FS
+// sqlDialect is SQLite's SQL: ? placeholders, INTEGER and BLOB for
+// PostgreSQL's types, logins of one instant in insertion order.
+var sqlDialect = sqlstore.New(sqlstore.Dialect{
+	Name:       "sqlite",
+	Words:      map[string]string{"BIGINT": "INTEGER", "BOOLEAN": "INTEGER", "BYTEA": "BLOB", "FALSE": "0"},
+	LoginOrder: "rowid",
+	NoRows:     sql.ErrNoRows,
+	Duplicate:  isConstraint,
+	Conflict:   isBusy,
+})
 
 // Synchronous is the synchronous pragma for the database. In WAL mode,
 // NORMAL never corrupts the database and loses nothing when the process
@@ -39,8 +42,9 @@ var Synchronous = "NORMAL"
 
 // Store is the SQLite implementation of fedid.Store.
 type Store struct {
+	*sqlstore.Store
 	w, r   *sql.DB
-	q      queries
+	rq     *txStmts // the reader pool's prepared hot reads
 	logins *loginCache
 	wq     *txStmts
 }
@@ -113,84 +117,41 @@ func Open(ctx context.Context, path string) (_ *Store, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
-	wq, err := prepareTx(ctx, w)
-	if err != nil {
+	s := &Store{w: w, r: r, logins: logins}
+	if s.wq, err = prepare(ctx, w, writePath); err != nil {
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
 	}
-	s := &Store{w: w, r: r, logins: logins, wq: wq}
-	if err := s.q.prepare(ctx, r); err != nil {
-		return nil, err
+	if s.rq, err = prepare(ctx, r, readPath); err != nil {
+		return nil, fmt.Errorf("sqlite: prepare: %w", err)
 	}
+	s.Store = sqlDialect.Store(conn{db: r, stmts: s.rq.m}, conn{db: w}, s)
 	return s, nil
 }
 
 // migrate applies the embedded migrations not yet recorded, each in its own
 // transaction.
 func migrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ns INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	files, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	sort.Strings(files)
-	var current int
-	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	latest := 0
-	for _, f := range files {
-		v, err := migrationVersion(f)
+	return sqlDialect.Migrate(ctx, conn{db: db}, func(ctx context.Context, fn func(sqlstore.Querier) error) error {
+		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
-		latest = max(latest, v)
-		if v <= current {
-			continue
-		}
-		body, err := migrations.ReadFile(f)
-		if err != nil {
-			return fmt.Errorf("sqlite: migrate: %w", err)
-		}
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("sqlite: migrate %s: %w", f, err)
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		if err := fn(txConn{tx: tx}); err != nil {
 			tx.Rollback()
-			return fmt.Errorf("sqlite: migrate %s: %w", f, err)
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_ns) VALUES (?, ?)`, v, time.Now().UnixNano()); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: migrate %s: %w", f, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("sqlite: migrate %s: %w", f, err)
-		}
-	}
-	if current > latest {
-		return fmt.Errorf("sqlite: database schema version %d is newer than this fedid knows (%d); upgrade fedid", current, latest)
-	}
-	return nil
-}
-
-func migrationVersion(name string) (int, error) {
-	base := strings.TrimPrefix(name, "migrations/")
-	num, _, _ := strings.Cut(base, "_")
-	v, err := strconv.Atoi(num)
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: migration file %s has no version number", name)
-	}
-	return v, nil
+		return tx.Commit()
+	})
 }
 
 // Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error { return wrap("ping", s.r.PingContext(ctx)) }
+func (s *Store) Ping(ctx context.Context) error { return sqlDialect.Wrap("ping", s.r.PingContext(ctx)) }
 
 // Close checkpoints the WAL and closes both pools.
 func (s *Store) Close() error {
-	s.q.close()
+	if s.rq != nil {
+		s.rq.close()
+	}
 	var errs []error
 	if s.logins != nil {
 		errs = append(errs, s.logins.close())
@@ -234,48 +195,13 @@ func isBusy(err error) bool {
 	return false
 }
 
-// wrap adds the operation and maps constraint violations to ErrDuplicate.
-func wrap(op string, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("sqlite: %s: %w", op, fedid.ErrNotFound)
-	case isConstraint(err):
-		return fmt.Errorf("sqlite: %s: %w", op, fedid.ErrDuplicate)
-	default:
-		return fmt.Errorf("sqlite: %s: %w", op, err)
-	}
-}
-
-func ns(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNS(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // Update runs fn in one IMMEDIATE write transaction; busy errors are
 // retried a bounded number of times.
 func (s *Store) Update(ctx context.Context, fn func(tx fedid.Tx) error) error {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		err = s.update(ctx, fn)
-		if !isBusy(err) {
+		if !sqlDialect.Conflict(err) {
 			return err
 		}
 		select {
@@ -291,106 +217,22 @@ func (s *Store) update(ctx context.Context, fn func(tx fedid.Tx) error) error {
 	defer s.logins.invalidate() // whether or not it commits
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return wrap("begin", err)
+		return sqlDialect.Wrap("begin", err)
 	}
-	if err := fn(&tx{q: cachedTx{tx: sqlTx, stmts: s.wq}}); err != nil {
+	if err := fn(sqlDialect.Tx(txConn{tx: sqlTx, stmts: s.wq.m})); err != nil {
 		sqlTx.Rollback()
 		return err
 	}
-	return wrap("commit", sqlTx.Commit())
+	return sqlDialect.Wrap("commit", sqlTx.Commit())
 }
 
-// PutAccessKey stores or replaces an access key.
-func (s *Store) PutAccessKey(ctx context.Context, k fedid.AccessKey) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO access_keys (id, secret, account, created) VALUES (?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET secret = excluded.secret, account = excluded.account`,
-		k.ID, k.Secret, k.Account, ns(k.Created))
-	return wrap("put access key", err)
-}
+// rd reads on the reader pool without the login cache (benchmarks compare
+// the two).
+func (s *Store) rd() sqlstore.Reader { return s.Reader }
 
-// CountAccessKeys counts the stored access keys.
-func (s *Store) CountAccessKeys(ctx context.Context) (int, error) {
-	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM access_keys`).Scan(&n)
-	return n, wrap("count access keys", err)
-}
-
-// UpdateSigningKeys replaces the stored keys with what fn returns, in one
-// write transaction.
-func (s *Store) UpdateSigningKeys(ctx context.Context, fn func([]fedid.SigningKey) ([]fedid.SigningKey, error)) error {
-	return s.Update(ctx, func(t fedid.Tx) error {
-		q := t.(*tx).q
-		old, err := signingKeys(ctx, q)
-		if err != nil {
-			return err
-		}
-		next, err := fn(old)
-		if err != nil {
-			return err
-		}
-		return codec.ReplaceKeys(old, next, func(k fedid.SigningKey) error {
-			_, err := q.ExecContext(ctx, `INSERT INTO signing_keys (id, seq, private_key, created_ns, active_ns, retired_ns, expires_ns)
-				VALUES (?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, private_key = excluded.private_key, created_ns = excluded.created_ns,
-				active_ns = excluded.active_ns, retired_ns = excluded.retired_ns, expires_ns = excluded.expires_ns`,
-				k.ID, k.Seq, k.PrivateKey, ns(k.CreatedAt), ns(k.ActiveAt), ns(k.RetiredAt), ns(k.ExpiresAt))
-			return wrap("put signing key", err)
-		}, func(id string) error {
-			_, err := q.ExecContext(ctx, `DELETE FROM signing_keys WHERE id = ?`, id)
-			return wrap("delete signing key", err)
-		})
+// FindLogin implements fedid.Reader through the login cache.
+func (s *Store) FindLogin(ctx context.Context, poolID, provider, key string) (string, error) {
+	return s.logins.find(ctx, loginKey{poolID, provider, key}, func() (string, error) {
+		return s.Reader.FindLogin(ctx, poolID, provider, key)
 	})
-}
-
-// querier is what both *sql.DB and *sql.Tx offer.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-const poolCols = `id, account, region, name, created_ns, version, config`
-
-type scanner interface{ Scan(dest ...any) error }
-
-func scanPool(row scanner) (*fedid.Pool, error) {
-	var p fedid.Pool
-	var created int64
-	var doc string
-	if err := row.Scan(&p.ID, &p.Account, &p.Region, &p.Name, &created, &p.Version, &doc); err != nil {
-		return nil, err
-	}
-	p.CreatedAt = fromNS(created)
-	return &p, codec.DecodePool(&p, doc)
-}
-
-const identityCols = `id, pool_id, authenticated, disabled, created_ns, modified_ns`
-
-func scanIdentity(row scanner) (*fedid.Identity, error) {
-	var x fedid.Identity
-	var created, modified int64
-	if err := row.Scan(&x.ID, &x.PoolID, &x.Authenticated, &x.Disabled, &created, &modified); err != nil {
-		return nil, err
-	}
-	x.CreatedAt, x.ModifiedAt = fromNS(created), fromNS(modified)
-	return &x, nil
-}
-
-func signingKeys(ctx context.Context, q querier) ([]fedid.SigningKey, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, seq, private_key, created_ns, active_ns, retired_ns, expires_ns FROM signing_keys ORDER BY seq`)
-	if err != nil {
-		return nil, wrap("signing keys", err)
-	}
-	defer rows.Close()
-	var out []fedid.SigningKey
-	for rows.Next() {
-		var k fedid.SigningKey
-		var c, a, r, e int64
-		if err := rows.Scan(&k.ID, &k.Seq, &k.PrivateKey, &c, &a, &r, &e); err != nil {
-			return nil, wrap("signing keys", err)
-		}
-		k.CreatedAt, k.ActiveAt, k.RetiredAt, k.ExpiresAt = fromNS(c), fromNS(a), fromNS(r), fromNS(e)
-		out = append(out, k)
-	}
-	return out, wrap("signing keys", rows.Err())
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/store/sqlstore"
 	"github.com/fedid/fedid/internal/store/storetest"
 )
 
@@ -56,7 +57,7 @@ func TestRestartAndMigrations(t *testing.T) {
 		t.Fatalf("after restart %+v %v", got, err)
 	}
 	var n int
-	files, _ := fs.Glob(migrations, "migrations/*.sql")
+	files, _ := fs.Glob(sqlstore.Migrations, "migrations/*.sql")
 	if err := s.r.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(files) || n < 2 {
 		t.Fatalf("migrations recorded %d times %v", n, err)
 	}
@@ -200,5 +201,49 @@ func TestLoginCacheSeesEveryWriter(t *testing.T) {
 	time.Sleep(2 * watchEvery)
 	if got := find(a, "u2"); got != "" {
 		t.Fatalf("u2 on a after b deleted its identity: %q", got)
+	}
+}
+
+// TestListIdentitiesLogins: a page larger than one batch of the logins
+// query gets every identity's logins, in the order GetIdentity gives them
+// (insertion order for logins linked at one instant).
+func TestListIdentitiesLogins(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "fedid.db"))
+	defer s.Close()
+	now := time.Now()
+	p := &fedid.Pool{ID: "us-east-1:p", Account: "000000000000", Region: "us-east-1", Name: "list", CreatedAt: now}
+	const n = 150
+	err := s.Update(ctx, func(tx fedid.Tx) error {
+		if err := tx.CreatePool(ctx, p); err != nil {
+			return err
+		}
+		for i := range n {
+			x := &fedid.Identity{ID: fmt.Sprintf("us-east-1:%08d", i), PoolID: p.ID, Authenticated: true, CreatedAt: now, ModifiedAt: now,
+				Logins: []fedid.Login{
+					{Provider: "z.example", Key: fmt.Sprintf("z%d", i), Developer: true, LinkedAt: now},
+					{Provider: "a.example", Key: fmt.Sprintf("a%d", i), Developer: true, LinkedAt: now},
+				}}
+			if err := tx.CreateIdentity(ctx, x); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.ListIdentities(ctx, p.ID, fedid.Cursor{}, n+10, false)
+	if err != nil || len(all) != n {
+		t.Fatalf("%d identities, %v", len(all), err)
+	}
+	for _, x := range all {
+		one, err := s.GetIdentity(ctx, x.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := fmt.Sprint(x.Logins), fmt.Sprint(one.Logins); got != want || len(x.Logins) != 2 || x.Logins[0].Provider != "z.example" {
+			t.Fatalf("%s: listed logins %s, GetIdentity %s", x.ID, got, want)
+		}
 	}
 }

@@ -3,26 +3,35 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+
+	"github.com/fedid/fedid/internal/store/sqlstore"
 )
 
-// txStmts keeps the statements of the write path prepared on the writer's
-// one connection, so that a transaction binds them (sql.Tx.StmtContext
-// reuses a statement prepared on its own connection) instead of compiling
-// their SQL again: compiling was a tenth of a new identity's CPU. They are
-// prepared at open, while the connection is free (preparing later, from
-// inside a transaction holding it, would wait for it forever); other SQL
-// runs as it is.
+// txStmts keeps the statements of the hot paths prepared, so that they
+// are bound instead of compiled again: compiling was a tenth of a new
+// identity's CPU. The write path's are prepared on the writer's one
+// connection (sql.Tx.StmtContext reuses a statement prepared on its own
+// connection), at open, while the connection is free: preparing later,
+// from inside a transaction holding it, would wait for it forever. Other
+// SQL runs as it is.
 type txStmts struct {
 	m map[string]*sql.Stmt
 }
 
-// txQueries are the write path's statements: a new identity and its login
-// and the reads that come before them.
-var txQueries = []string{qFindLogin, qPool, qIdentity, qIdentityLogins, qInsertIdentity, qUpdateIdentity, qInsertLogin}
+var (
+	// readPath are the reads of a token for a known user and of the
+	// credentials that follow, on the reader pool.
+	readPath = []string{sqlDialect.AccessKey, sqlDialect.Pool, sqlDialect.FindLogin,
+		sqlDialect.Identity, sqlDialect.IdentityLogins}
+	// writePath are a new identity and its login and the reads that come
+	// before them.
+	writePath = []string{sqlDialect.FindLogin, sqlDialect.Pool, sqlDialect.Identity, sqlDialect.IdentityLogins,
+		sqlDialect.InsertIdentity, sqlDialect.UpdateIdentity, sqlDialect.InsertLogin}
+)
 
-func prepareTx(ctx context.Context, db *sql.DB) (*txStmts, error) {
+func prepare(ctx context.Context, db *sql.DB, queries []string) (*txStmts, error) {
 	c := &txStmts{m: map[string]*sql.Stmt{}}
-	for _, q := range txQueries {
+	for _, q := range queries {
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
 			c.close()
@@ -40,29 +49,81 @@ func (c *txStmts) close() {
 	clear(c.m)
 }
 
-// cachedTx is a write transaction that binds txStmts' statements.
-type cachedTx struct {
+// conn is sqlstore's Querier over a pool, with its prepared statements.
+type conn struct {
+	db    *sql.DB
+	stmts map[string]*sql.Stmt
+}
+
+func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	var res sql.Result
+	var err error
+	if st := c.stmts[query]; st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = c.db.ExecContext(ctx, query, args...)
+	}
+	return affected(res, err)
+}
+
+func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	if st := c.stmts[query]; st != nil {
+		return rows(st.QueryContext(ctx, args...))
+	}
+	return rows(c.db.QueryContext(ctx, query, args...))
+}
+
+func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	if st := c.stmts[query]; st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return c.db.QueryRowContext(ctx, query, args...)
+}
+
+// txConn is sqlstore's Querier over a write transaction, binding the
+// write path's prepared statements.
+type txConn struct {
 	tx    *sql.Tx
-	stmts *txStmts
+	stmts map[string]*sql.Stmt
 }
 
-func (c cachedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := c.stmts.m[query]; st != nil {
-		return c.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+func (c txConn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	if st := c.stmts[query]; st != nil {
+		return affected(c.tx.StmtContext(ctx, st).ExecContext(ctx, args...))
 	}
-	return c.tx.ExecContext(ctx, query, args...)
+	return affected(c.tx.ExecContext(ctx, query, args...))
 }
 
-func (c cachedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := c.stmts.m[query]; st != nil {
-		return c.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+func (c txConn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	if st := c.stmts[query]; st != nil {
+		return rows(c.tx.StmtContext(ctx, st).QueryContext(ctx, args...))
 	}
-	return c.tx.QueryContext(ctx, query, args...)
+	return rows(c.tx.QueryContext(ctx, query, args...))
 }
 
-func (c cachedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := c.stmts.m[query]; st != nil {
+func (c txConn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	if st := c.stmts[query]; st != nil {
 		return c.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
 	return c.tx.QueryRowContext(ctx, query, args...)
+}
+
+func affected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// sqlRows gives *sql.Rows the Close of sqlstore.Rows, which has nothing
+// to report: its error, if any, is Err's.
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { r.Rows.Close() }
+
+func rows(r *sql.Rows, err error) (sqlstore.Rows, error) {
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{r}, nil
 }

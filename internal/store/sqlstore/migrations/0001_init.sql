@@ -1,3 +1,6 @@
+-- Written in PostgreSQL's types; the SQLite dialect translates them
+-- (BIGINT and BOOLEAN to INTEGER, BYTEA to BLOB, FALSE to 0), so both
+-- engines get the schema they always had.
 -- No sequences and no hot counters: every key is a client-generated ID or
 -- a natural key, so the schema also suits PostgreSQL-compatible
 -- distributed engines, where a sequence is a single point of contention.
@@ -39,8 +42,9 @@ CREATE TABLE logins (
     PRIMARY KEY (pool_id, provider, key)
 );
 CREATE INDEX logins_by_identity ON logins (identity_id, linked_ns);
--- One login per public provider per identity (spec 6.7).
-CREATE UNIQUE INDEX logins_one_public_per_provider ON logins (identity_id, provider) WHERE NOT developer;
+-- One login per public provider per identity (spec 6.7); developer
+-- identifiers of one provider may be many.
+CREATE UNIQUE INDEX logins_one_public_per_provider ON logins (identity_id, provider) WHERE developer = FALSE;
 
 CREATE TABLE signing_keys (
     id          TEXT PRIMARY KEY,

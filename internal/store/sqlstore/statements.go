@@ -1,0 +1,100 @@
+package sqlstore
+
+import "strings"
+
+const (
+	poolCols     = `id, account, region, name, created_ns, version, config`
+	identityCols = `id, pool_id, authenticated, disabled, created_ns, modified_ns`
+	keyCols      = `id, seq, private_key, created_ns, active_ns, retired_ns, expires_ns`
+	providerCols = `arn, account, url, config, created_ns`
+	sessionCols  = `access_key_id, secret, token_hash, account, role_arn, identity_id, pool_id, tags, created_ns, expires_ns`
+
+	// listIdentities' filter when disabled identities are hidden: so are
+	// authenticated identities left without a login.
+	visibleOnly = ` AND disabled = FALSE AND (authenticated = FALSE OR EXISTS (SELECT 1 FROM logins l WHERE l.identity_id = i.id))`
+
+	// maxBatch is the most identities whose logins one query reads.
+	maxBatch = 64
+)
+
+// Statements is every statement of the store in one dialect. The hot
+// ones are exported so that an engine can prepare them ahead.
+type Statements struct {
+	AccessKey, Pool, FindLogin, Identity, IdentityLogins string
+	InsertIdentity, UpdateIdentity, InsertLogin          string
+
+	listPools, countPools                string
+	listIdentities, listVisible          string
+	loginsOf                             []string // by number of identities, 1..maxBatch
+	insertPool, updatePool, poolVer      string
+	deletePoolLogins, deletePool         string
+	deleteIdentityLogins, deleteIdentity string
+	removeLogin, moveLogins              string
+
+	putAccessKey, countAccessKeys          string
+	signingKeys, putKey, deleteKey         string
+	putProvider, getProvider               string
+	listProviders, deleteProvider          string
+	putSession, getSession, deleteSessions string
+	createMigrations, migrationsAt         string
+	recordMigration                        string
+}
+
+func newStatements(d *Dialect) Statements {
+	t := d.translate
+	after := ` AND (created_ns, id) > (?, ?) ORDER BY created_ns, id LIMIT ?`
+	s := Statements{
+		AccessKey:      t(`SELECT id, secret, account, created FROM access_keys WHERE id = ?`),
+		Pool:           t(`SELECT ` + poolCols + ` FROM pools WHERE id = ?`),
+		FindLogin:      t(`SELECT identity_id FROM logins WHERE pool_id = ? AND provider = ? AND key = ?`),
+		Identity:       t(`SELECT ` + identityCols + ` FROM identities WHERE id = ?`),
+		IdentityLogins: t(`SELECT provider, key, developer, linked_ns FROM logins WHERE identity_id = ? ORDER BY linked_ns, ` + d.LoginOrder),
+		InsertIdentity: t(`INSERT INTO identities (` + identityCols + `) VALUES (?, ?, ?, ?, ?, ?)`),
+		UpdateIdentity: t(`UPDATE identities SET authenticated = ?, disabled = ?, modified_ns = ? WHERE id = ?`),
+		InsertLogin:    t(`INSERT INTO logins (pool_id, identity_id, provider, key, developer, linked_ns) VALUES (?, ?, ?, ?, ?, ?)`),
+
+		listPools:      t(`SELECT ` + poolCols + ` FROM pools WHERE account = ? AND region = ?` + after),
+		countPools:     t(`SELECT COUNT(*) FROM pools WHERE account = ? AND region = ?`),
+		listIdentities: t(`SELECT ` + identityCols + ` FROM identities i WHERE pool_id = ?` + after),
+		listVisible:    t(`SELECT ` + identityCols + ` FROM identities i WHERE pool_id = ?` + visibleOnly + after),
+
+		insertPool:           t(`INSERT INTO pools (` + poolCols + `) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		updatePool:           t(`UPDATE pools SET name = ?, version = ?, config = ? WHERE id = ? AND version = ?`),
+		poolVer:              t(`SELECT version FROM pools WHERE id = ?`),
+		deletePoolLogins:     t(`DELETE FROM logins WHERE pool_id = ?`),
+		deletePool:           t(`DELETE FROM pools WHERE id = ?`),
+		deleteIdentityLogins: t(`DELETE FROM logins WHERE identity_id = ?`),
+		deleteIdentity:       t(`DELETE FROM identities WHERE id = ?`),
+		removeLogin:          t(`DELETE FROM logins WHERE identity_id = ? AND provider = ? AND key = ?`),
+		moveLogins:           t(`UPDATE logins SET identity_id = ? WHERE identity_id = ?`),
+
+		putAccessKey: t(`INSERT INTO access_keys (id, secret, account, created) VALUES (?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET secret = excluded.secret, account = excluded.account`),
+		countAccessKeys: t(`SELECT COUNT(*) FROM access_keys`),
+		signingKeys:     t(`SELECT ` + keyCols + ` FROM signing_keys ORDER BY seq`),
+		putKey: t(`INSERT INTO signing_keys (` + keyCols + `) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, private_key = excluded.private_key, created_ns = excluded.created_ns,
+			active_ns = excluded.active_ns, retired_ns = excluded.retired_ns, expires_ns = excluded.expires_ns`),
+		deleteKey: t(`DELETE FROM signing_keys WHERE id = ?`),
+		putProvider: t(`INSERT INTO oidc_providers (` + providerCols + `) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (arn) DO UPDATE SET account = excluded.account, url = excluded.url, config = excluded.config`),
+		getProvider:    t(`SELECT ` + providerCols + ` FROM oidc_providers WHERE arn = ?`),
+		listProviders:  t(`SELECT ` + providerCols + ` FROM oidc_providers WHERE account = ? ORDER BY arn`),
+		deleteProvider: t(`DELETE FROM oidc_providers WHERE arn = ?`),
+		putSession:     t(`INSERT INTO sessions (` + sessionCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		getSession:     t(`SELECT ` + sessionCols + ` FROM sessions WHERE access_key_id = ?`),
+		deleteSessions: t(`DELETE FROM sessions WHERE expires_ns < ?`),
+
+		createMigrations: t(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ns BIGINT NOT NULL)`),
+		migrationsAt:     t(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`),
+		recordMigration:  t(`INSERT INTO schema_migrations (version, applied_ns) VALUES (?, ?)`),
+	}
+	// The logins of a page of identities in one query, whatever the
+	// engine: IN works in both, where PostgreSQL's = ANY(array) would not.
+	s.loginsOf = make([]string, maxBatch+1)
+	for n := 1; n <= maxBatch; n++ {
+		s.loginsOf[n] = t(`SELECT identity_id, provider, key, developer, linked_ns FROM logins WHERE identity_id IN (?` +
+			strings.Repeat(`, ?`, n-1) + `) ORDER BY identity_id, linked_ns, ` + d.LoginOrder)
+	}
+	return s
+}

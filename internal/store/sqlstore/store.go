@@ -1,0 +1,165 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/store/codec"
+)
+
+// Updater runs a write transaction the engine's way (its isolation, its
+// retries); it is the engine's Store.
+type Updater interface {
+	Update(ctx context.Context, fn func(tx fedid.Tx) error) error
+}
+
+// Store is all of fedid.Store but Update, Ping and Close, which stay with
+// the engine that embeds it. Its Reader reads on the engine's read
+// connections; single writes outside a transaction go to w.
+type Store struct {
+	Reader
+	w  Querier
+	up Updater
+}
+
+// Store returns the shared part of an engine's store: reads through r,
+// writes through w, transactions through up.
+func (s *SQL) Store(r, w Querier, up Updater) *Store {
+	return &Store{Reader: s.Reader(r), w: w, up: up}
+}
+
+// PutAccessKey stores or replaces an access key.
+func (s *Store) PutAccessKey(ctx context.Context, k fedid.AccessKey) error {
+	_, err := s.w.Exec(ctx, s.s.putAccessKey, k.ID, k.Secret, k.Account, ns(k.Created))
+	return s.s.Wrap("put access key", err)
+}
+
+// CountAccessKeys counts the stored access keys.
+func (s *Store) CountAccessKeys(ctx context.Context) (int, error) {
+	var n int
+	err := s.q.QueryRow(ctx, s.s.countAccessKeys).Scan(&n)
+	return n, s.s.Wrap("count access keys", err)
+}
+
+// UpdateSigningKeys replaces the stored keys with what fn returns, in one
+// write transaction.
+func (s *Store) UpdateSigningKeys(ctx context.Context, fn func([]fedid.SigningKey) ([]fedid.SigningKey, error)) error {
+	return s.up.Update(ctx, func(t fedid.Tx) error {
+		tx := t.(*Tx)
+		old, err := tx.SigningKeys(ctx)
+		if err != nil {
+			return err
+		}
+		next, err := fn(old)
+		if err != nil {
+			return err
+		}
+		return codec.ReplaceKeys(old, next, func(k fedid.SigningKey) error {
+			_, err := tx.q.Exec(ctx, s.s.putKey,
+				k.ID, k.Seq, k.PrivateKey, ns(k.CreatedAt), ns(k.ActiveAt), ns(k.RetiredAt), ns(k.ExpiresAt))
+			return s.s.Wrap("put signing key", err)
+		}, func(id string) error {
+			_, err := tx.q.Exec(ctx, s.s.deleteKey, id)
+			return s.s.Wrap("delete signing key", err)
+		})
+	})
+}
+
+// PutOIDCProvider stores or replaces an OIDC provider.
+func (s *Store) PutOIDCProvider(ctx context.Context, p fedid.OIDCProvider) error {
+	doc, err := codec.EncodeOIDCProvider(&p)
+	if err != nil {
+		return s.s.errorf("put OIDC provider: %w", err)
+	}
+	_, err = s.w.Exec(ctx, s.s.putProvider, p.ARN, p.Account, p.URL, doc, ns(p.CreatedAt))
+	return s.s.Wrap("put OIDC provider", err)
+}
+
+// GetOIDCProvider returns an OIDC provider by ARN.
+func (s *Store) GetOIDCProvider(ctx context.Context, arn string) (*fedid.OIDCProvider, error) {
+	p, err := scanProvider(s.q.QueryRow(ctx, s.s.getProvider, arn))
+	if err != nil {
+		return nil, s.s.Wrap("get OIDC provider", err)
+	}
+	return p, nil
+}
+
+// ListOIDCProviders lists an account's OIDC providers.
+func (s *Store) ListOIDCProviders(ctx context.Context, account string) ([]fedid.OIDCProvider, error) {
+	rows, err := s.q.Query(ctx, s.s.listProviders, account)
+	if err != nil {
+		return nil, s.s.Wrap("list OIDC providers", err)
+	}
+	defer rows.Close()
+	var out []fedid.OIDCProvider
+	for rows.Next() {
+		p, err := scanProvider(rows)
+		if err != nil {
+			return nil, s.s.Wrap("list OIDC providers", err)
+		}
+		out = append(out, *p)
+	}
+	return out, s.s.Wrap("list OIDC providers", rows.Err())
+}
+
+// DeleteOIDCProvider deletes an OIDC provider.
+func (s *Store) DeleteOIDCProvider(ctx context.Context, arn string) error {
+	n, err := s.w.Exec(ctx, s.s.deleteProvider, arn)
+	if err != nil {
+		return s.s.Wrap("delete OIDC provider", err)
+	}
+	if n == 0 {
+		return s.s.errorf("delete OIDC provider: %w", fedid.ErrNotFound)
+	}
+	return nil
+}
+
+func scanProvider(row scanner) (*fedid.OIDCProvider, error) {
+	var p fedid.OIDCProvider
+	var doc string
+	var created int64
+	if err := row.Scan(&p.ARN, &p.Account, &p.URL, &doc, &created); err != nil {
+		return nil, err
+	}
+	p.CreatedAt = fromNS(created)
+	return &p, codec.DecodeOIDCProvider(&p, doc)
+}
+
+// PutSession stores temporary credentials.
+func (s *Store) PutSession(ctx context.Context, se fedid.Session) error {
+	tags, err := json.Marshal(se.Tags)
+	if err != nil {
+		return s.s.errorf("put session: %w", err)
+	}
+	_, err = s.w.Exec(ctx, s.s.putSession, se.AccessKeyID, se.Secret, se.TokenHash, se.Account, se.RoleARN,
+		se.IdentityID, se.PoolID, string(tags), ns(se.CreatedAt), ns(se.ExpiresAt))
+	return s.s.Wrap("put session", err)
+}
+
+// GetSession returns the session of an access key ID.
+func (s *Store) GetSession(ctx context.Context, accessKeyID string) (*fedid.Session, error) {
+	var se fedid.Session
+	var tags string
+	var created, expires int64
+	err := s.q.QueryRow(ctx, s.s.getSession, accessKeyID).Scan(&se.AccessKeyID, &se.Secret, &se.TokenHash,
+		&se.Account, &se.RoleARN, &se.IdentityID, &se.PoolID, &tags, &created, &expires)
+	if err != nil {
+		return nil, s.s.Wrap("get session", err)
+	}
+	se.CreatedAt, se.ExpiresAt = fromNS(created), fromNS(expires)
+	if err := json.Unmarshal([]byte(tags), &se.Tags); err != nil {
+		return nil, s.s.errorf("session tags: %w", err)
+	}
+	return &se, nil
+}
+
+// DeleteSessionsBefore deletes sessions that expired before t.
+func (s *Store) DeleteSessionsBefore(ctx context.Context, t time.Time) (int, error) {
+	n, err := s.w.Exec(ctx, s.s.deleteSessions, ns(t))
+	if err != nil {
+		return 0, s.s.Wrap("delete sessions", err)
+	}
+	return int(n), nil
+}

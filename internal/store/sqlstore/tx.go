@@ -1,0 +1,122 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/store/codec"
+)
+
+// Tx implements fedid.Tx over one transaction of the engine, which begins,
+// commits and retries it.
+type Tx struct {
+	Reader
+}
+
+var _ fedid.Tx = (*Tx)(nil)
+
+// Tx returns the operations of a transaction whose queries q runs.
+func (s *SQL) Tx(q Querier) *Tx { return &Tx{Reader{s: s, q: q}} }
+
+// CreatePool implements fedid.Tx.
+func (t *Tx) CreatePool(ctx context.Context, p *fedid.Pool) error {
+	doc, err := codec.EncodePool(p)
+	if err != nil {
+		return t.s.errorf("create pool: %w", err)
+	}
+	p.Version = 1
+	_, err = t.q.Exec(ctx, t.s.insertPool, p.ID, p.Account, p.Region, p.Name, ns(p.CreatedAt), p.Version, doc)
+	return t.s.Wrap("create pool", err)
+}
+
+// UpdatePool implements fedid.Tx.
+func (t *Tx) UpdatePool(ctx context.Context, p *fedid.Pool) error {
+	doc, err := codec.EncodePool(p)
+	if err != nil {
+		return t.s.errorf("update pool: %w", err)
+	}
+	n, err := t.q.Exec(ctx, t.s.updatePool, p.Name, p.Version, doc, p.ID, p.Version-1)
+	if err != nil {
+		return t.s.Wrap("update pool", err)
+	}
+	if n == 1 {
+		return nil
+	}
+	var v int64
+	if err := t.q.QueryRow(ctx, t.s.poolVer, p.ID).Scan(&v); err != nil {
+		return t.s.Wrap("update pool", err)
+	}
+	return t.s.errorf("update pool %s: stored version %d, writing %d: %w", p.ID, v, p.Version, fedid.ErrVersion)
+}
+
+// DeletePool implements fedid.Tx.
+func (t *Tx) DeletePool(ctx context.Context, id string) error {
+	// Logins reference identities, identities reference pools; the
+	// cascades remove both. Delete logins first explicitly to keep the
+	// cascade shallow on large pools.
+	return t.deleteWith(ctx, "delete pool", t.s.deletePoolLogins, t.s.deletePool, id)
+}
+
+// deleteWith deletes the logins that depend on a row, then the row;
+// ErrNotFound when the row is not there.
+func (t *Tx) deleteWith(ctx context.Context, op, logins, row, id string) error {
+	if _, err := t.q.Exec(ctx, logins, id); err != nil {
+		return t.s.Wrap(op, err)
+	}
+	return t.changeOne(ctx, op, row, id)
+}
+
+// changeOne runs a statement that must change a row; ErrNotFound when it
+// changed none.
+func (t *Tx) changeOne(ctx context.Context, op, query string, args ...any) error {
+	n, err := t.q.Exec(ctx, query, args...)
+	if err != nil {
+		return t.s.Wrap(op, err)
+	}
+	if n == 0 {
+		return t.s.errorf("%s: %w", op, fedid.ErrNotFound)
+	}
+	return nil
+}
+
+// CreateIdentity implements fedid.Tx.
+func (t *Tx) CreateIdentity(ctx context.Context, x *fedid.Identity) error {
+	_, err := t.q.Exec(ctx, t.s.InsertIdentity,
+		x.ID, x.PoolID, x.Authenticated, x.Disabled, ns(x.CreatedAt), ns(x.ModifiedAt))
+	if err != nil {
+		return t.s.Wrap("create identity", err)
+	}
+	for _, l := range x.Logins {
+		if err := t.AddLogin(ctx, x.PoolID, x.ID, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UpdateIdentity implements fedid.Tx.
+func (t *Tx) UpdateIdentity(ctx context.Context, x *fedid.Identity) error {
+	return t.changeOne(ctx, "update identity", t.s.UpdateIdentity, x.Authenticated, x.Disabled, ns(x.ModifiedAt), x.ID)
+}
+
+// DeleteIdentity implements fedid.Tx.
+func (t *Tx) DeleteIdentity(ctx context.Context, id string) error {
+	return t.deleteWith(ctx, "delete identity", t.s.deleteIdentityLogins, t.s.deleteIdentity, id)
+}
+
+// AddLogin implements fedid.Tx.
+func (t *Tx) AddLogin(ctx context.Context, poolID, identityID string, l fedid.Login) error {
+	_, err := t.q.Exec(ctx, t.s.InsertLogin, poolID, identityID, l.Provider, l.Key, l.Developer, ns(l.LinkedAt))
+	return t.s.Wrap("add login", err)
+}
+
+// RemoveLogin implements fedid.Tx.
+func (t *Tx) RemoveLogin(ctx context.Context, identityID, provider, key string) error {
+	return t.changeOne(ctx, "remove login", t.s.removeLogin, identityID, provider, key)
+}
+
+// MoveLogins implements fedid.Tx.
+func (t *Tx) MoveLogins(ctx context.Context, from, to string) error {
+	_, err := t.q.Exec(ctx, t.s.moveLogins, to, from)
+	return t.s.Wrap("move logins", err)
+}
