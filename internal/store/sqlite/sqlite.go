@@ -33,13 +33,6 @@ var sqlDialect = sqlstore.New(sqlstore.Dialect{
 	Conflict:   isBusy,
 })
 
-// Synchronous is the synchronous pragma for the database. In WAL mode,
-// NORMAL never corrupts the database and loses nothing when the process
-// crashes; only a power loss or OS crash can lose the last transactions
-// committed before it. FULL closes that window at the cost of an fsync per
-// commit. Set it before Open.
-var Synchronous = "NORMAL"
-
 // Store is the SQLite implementation of fedid.Store.
 type Store struct {
 	*sqlstore.Store
@@ -57,7 +50,11 @@ func dsn(path string, writer bool) string {
 		"journal_mode(WAL)",
 		"foreign_keys(1)",
 		"busy_timeout(10000)",
-		"synchronous(" + Synchronous + ")",
+		// In WAL mode, NORMAL never corrupts the database and loses
+		// nothing when the process crashes; only a power loss or OS crash
+		// can lose the last transactions committed before it (FULL would
+		// close that window at the cost of an fsync per commit).
+		"synchronous(NORMAL)",
 		"mmap_size(2147418112)",
 		"cache_size(-16000)",
 	} {
