@@ -219,12 +219,7 @@ func (s *Service) CreateIdentityPool(ctx context.Context, c fedid.Caller, in *Cr
 
 // DescribeIdentityPool returns a pool of the caller.
 func (s *Service) DescribeIdentityPool(ctx context.Context, c fedid.Caller, in *PoolIDInput) (*IdentityPool, error) {
-	var ch checks
-	ch.reqStr("identityPoolId", in.IdentityPoolId, shPoolID)
-	if err := ch.err(); err != nil {
-		return nil, err
-	}
-	p, err := callerPool(ctx, s.store, c, *in.IdentityPoolId)
+	p, err := s.readPool(ctx, c, in.IdentityPoolId)
 	if err != nil {
 		return nil, err
 	}

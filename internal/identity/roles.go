@@ -190,12 +190,7 @@ func roleMappings(p *fedid.Pool) map[string]RoleMapping {
 
 // GetIdentityPoolRoles returns a pool's roles and role mappings.
 func (s *Service) GetIdentityPoolRoles(ctx context.Context, c fedid.Caller, in *PoolIDInput) (*GetIdentityPoolRolesOutput, error) {
-	var ch checks
-	ch.reqStr("identityPoolId", in.IdentityPoolId, shPoolID)
-	if err := ch.err(); err != nil {
-		return nil, err
-	}
-	p, err := callerPool(ctx, s.store, c, *in.IdentityPoolId)
+	p, err := s.readPool(ctx, c, in.IdentityPoolId)
 	if err != nil {
 		return nil, err
 	}

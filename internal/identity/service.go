@@ -124,6 +124,17 @@ func regionOf(id string) string {
 
 // callerPool reads a pool the caller may see: its own account and the
 // region it signed for. Anything else looks exactly like a missing pool.
+// readPool validates a request's pool ID and reads the caller's pool: the
+// start of every read-only pool operation.
+func (s *Service) readPool(ctx context.Context, c fedid.Caller, id *string) (*fedid.Pool, error) {
+	var ch checks
+	ch.reqStr("identityPoolId", id, shPoolID)
+	if err := ch.err(); err != nil {
+		return nil, err
+	}
+	return callerPool(ctx, s.store, c, *id)
+}
+
 func callerPool(ctx context.Context, r fedid.Reader, c fedid.Caller, id string) (*fedid.Pool, error) {
 	if regionOf(id) != c.Region {
 		return nil, errPoolNotFound(id)
