@@ -493,3 +493,64 @@ func TestUnknownProviders(t *testing.T) {
 		})
 	}
 }
+
+// TestFetchedKeyPolicy: of a fetched key set, only signing keys of safe
+// size sign tokens fedid accepts; keys older than maxKeyAge are fetched
+// again, so a key the provider withdrew stops working, and while the
+// provider is down the held keys go on serving.
+func TestFetchedKeyPolicy(t *testing.T) {
+	ctx := context.Background()
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []jose.JSONWebKey{
+		{KeyID: "weak", Use: "sig", Algorithm: string(jose.RS256), Key: weak},
+		func() jose.JSONWebKey { k := newKey(t, "enc", false); k.Use = "enc"; return k }(),
+	} {
+		is := newIssuer(t)
+		is.publish(k)
+		st, pool, name := oidcPool(is, nil)
+		c := New(testConfig(), st, fixedClock{now})
+		_, err := c.VerifyLogin(ctx, pool, name, is.token(t, nil))
+		wantErr(t, err, fedid.KindNotAuthorized, "Invalid login token.")
+	}
+
+	is := newIssuer(t)
+	st, pool, name := oidcPool(is, nil)
+	c := New(testConfig(), st, fixedClock{now})
+	withdrawn := is.token(t, nil) // signed with k1
+	if _, err := c.VerifyLogin(ctx, pool, name, withdrawn); err != nil {
+		t.Fatal(err)
+	}
+	age := func(d time.Duration) { // the held keys were fetched d ago
+		for _, rk := range c.keys.sets {
+			rk.mu.Lock()
+			rk.at = time.Now().Add(-d)
+			rk.mu.Unlock()
+		}
+	}
+	// The provider withdraws k1 for k2. Within maxKeyAge the held k1 still
+	// verifies (as a cache must); the provider down past maxKeyAge, too.
+	is.mu.Lock()
+	is.keys = nil
+	is.mu.Unlock()
+	is.addKey(t, "k2", false)
+	age(maxKeyAge / 2)
+	if _, err := c.VerifyLogin(ctx, pool, name, withdrawn); err != nil {
+		t.Fatalf("within maxKeyAge: %v", err)
+	}
+	is.status.Store(http.StatusServiceUnavailable)
+	age(maxKeyAge + time.Minute)
+	if _, err := c.VerifyLogin(ctx, pool, name, withdrawn); err != nil {
+		t.Fatalf("provider down past maxKeyAge, held keys: %v", err)
+	}
+	// The provider back: the stale keys are fetched again and k1 is gone.
+	is.status.Store(0)
+	age(maxKeyAge + time.Minute)
+	_, err = c.VerifyLogin(ctx, pool, name, withdrawn)
+	wantErr(t, err, fedid.KindNotAuthorized, "Invalid login token.")
+	if _, err := c.VerifyLogin(ctx, pool, name, is.token(t, nil)); err != nil {
+		t.Fatalf("the new key: %v", err)
+	}
+}

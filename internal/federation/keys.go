@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -103,7 +104,11 @@ func (kc *keyCache) remote(jwksURL string) *remoteKeys {
 	// made with (its cancellation ignored): the client, hence the provider
 	// timeout, goes there; each verification still stops waiting at its own
 	// context's deadline.
-	rk.set = oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), kc.clientFor(rk)), jwksURL)
+	client := kc.clientFor(rk)
+	rk.newSet = func() *oidc.RemoteKeySet {
+		return oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), client), jwksURL)
+	}
+	rk.set = rk.newSet()
 	kc.sets[jwksURL] = rk
 	return rk
 }
@@ -154,22 +159,33 @@ func (t *checkingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	return res, nil
 }
 
-// remoteKeys is an oidc.KeySet over an oidc.RemoteKeySet that limits how
-// often tokens can make it fetch the key set again.
+// remoteKeys is an oidc.KeySet over an oidc.RemoteKeySet, which fetches
+// the key set, with fedid's policy on top:
 //
-// RemoteKeySet refetches whenever no cached key verifies a token: that picks
-// up a provider's key rotation at once, but lets every forged token (an
-// invented kid, or a bad signature under a known one) cost a request to the
-// provider. For minRefresh after a fetch, tokens are therefore checked
-// against the keys of that fetch alone (the same keys RemoteKeySet holds).
+//   - signatures are checked against the keys of the last fetch as fedid
+//     filtered them (signing keys only, RSA of 2048 bits or more), never
+//     against every key RemoteKeySet would accept;
+//   - RemoteKeySet refetches whenever no cached key verifies a token: that
+//     picks up a provider's key rotation at once, but would let every forged
+//     token (an invented kid, or a bad signature under a known one) cost a
+//     request to the provider, so for minRefresh after a fetch no token
+//     makes it fetch;
+//   - keys older than maxKeyAge are fetched again (a key the provider
+//     withdrew stops being accepted within that time); while the provider
+//     does not answer, the keys held go on serving.
 type remoteKeys struct {
-	set        *oidc.RemoteKeySet
 	minRefresh time.Duration
+	newSet     func() *oidc.RemoteKeySet
 
 	mu   sync.Mutex
+	set  *oidc.RemoteKeySet
 	at   time.Time // of the last successful fetch; wall time, not fedid.Clock
 	keys []crypto.PublicKey
 }
+
+// maxKeyAge is how long a fetched key set is used before it is fetched
+// again.
+const maxKeyAge = time.Hour
 
 func (rk *remoteKeys) fetched(keys []crypto.PublicKey) {
 	rk.mu.Lock()
@@ -180,12 +196,33 @@ func (rk *remoteKeys) fetched(keys []crypto.PublicKey) {
 // VerifySignature implements oidc.KeySet.
 func (rk *remoteKeys) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
 	rk.mu.Lock()
-	recent, keys := time.Since(rk.at) < rk.minRefresh, rk.keys
-	rk.mu.Unlock()
-	if recent {
-		return (&oidc.StaticKeySet{PublicKeys: keys}).VerifySignature(ctx, jwt)
+	age, keys, set := time.Since(rk.at), rk.keys, rk.set
+	stale := keys != nil && age >= maxKeyAge
+	if stale {
+		// A new RemoteKeySet has no keys: it fetches at once.
+		rk.set = rk.newSet()
+		set = rk.set
 	}
-	return rk.set.VerifySignature(ctx, jwt)
+	rk.mu.Unlock()
+	held := &oidc.StaticKeySet{PublicKeys: keys}
+	if keys != nil && !stale {
+		payload, err := held.VerifySignature(ctx, jwt)
+		if err == nil || age < rk.minRefresh {
+			return payload, err
+		}
+	}
+	// An unknown key, or keys too old: fetch (the transport hands the
+	// filtered keys to fetched), then check against what was fetched.
+	if _, err := set.VerifySignature(ctx, jwt); err != nil && unreachable(err) {
+		if stale {
+			return held.VerifySignature(ctx, jwt)
+		}
+		return nil, err
+	}
+	rk.mu.Lock()
+	keys = rk.keys
+	rk.mu.Unlock()
+	return (&oidc.StaticKeySet{PublicKeys: keys}).VerifySignature(ctx, jwt)
 }
 
 // keptResult is an oidc.KeySet that keeps the result of the key set it
@@ -222,12 +259,20 @@ func parseJWKS(doc []byte) ([]jose.JSONWebKey, error) {
 	return out, nil
 }
 
-// publicKeys are the keys of a fetched JWKS, for oidc.StaticKeySet.
+// publicKeys are the keys of a fetched JWKS that may sign tokens, for
+// oidc.StaticKeySet: keys marked for another use than "sig", and RSA keys
+// under 2048 bits, are left out.
 func publicKeys(doc []byte) ([]crypto.PublicKey, error) {
 	keys, err := parseJWKS(doc)
-	out := make([]crypto.PublicKey, len(keys))
-	for i, k := range keys {
-		out[i] = k.Key
+	out := make([]crypto.PublicKey, 0, len(keys))
+	for _, k := range keys {
+		if k.Use != "" && k.Use != "sig" {
+			continue
+		}
+		if rk, ok := k.Key.(*rsa.PublicKey); ok && rk.N.BitLen() < 2048 {
+			continue
+		}
+		out = append(out, k.Key)
 	}
 	return out, err
 }
