@@ -161,7 +161,11 @@ func (h *Handler) writeError(w http.ResponseWriter, ns, reqID string, err error)
 		writeXML(w, http.StatusForbidden, e)
 		return
 	}
-	h.Log.Error("query request failed", "request_id", reqID, "err", err)
+	log := h.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Error("query request failed", "request_id", reqID, "err", err)
 	e.Error.Type, e.Error.Code, e.Error.Message = "Receiver", "InternalFailure", "An internal error occurred."
 	writeXML(w, http.StatusInternalServerError, e)
 }
