@@ -12,19 +12,9 @@ import (
 	"github.com/fedid/fedid/internal/store/storetest"
 )
 
-func open(tb testing.TB, url string) *Store {
-	tb.Helper()
-	s, err := Open(context.Background(), url)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return s
-}
-
 func TestConformance(t *testing.T) {
 	t.Logf("PostgreSQL conformance against %s", pgtest.ServerURL())
-	storetest.Run(t, func(t *testing.T) fedid.Store { return open(t, pgtest.Schema(t)) })
+	storetest.Run(t, func(t *testing.T) fedid.Store { return storetest.Open(t, Open, pgtest.Schema(t)) })
 }
 
 // TestConcurrentMigrations: instances starting together on an empty
@@ -50,7 +40,7 @@ func TestConcurrentMigrations(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s := open(t, url)
+	s := storetest.Open(t, Open, url)
 	var n int
 	files, _ := fs.Glob(sqlstore.Migrations, "migrations/*.sql")
 	if err := s.pool.QueryRow(context.Background(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(files) || n < 2 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/store/postgres/pgtest"
+	"github.com/fedid/fedid/internal/store/storetest"
 )
 
 // TestContendedCreatesAllCommit: many writers creating distinct identities
@@ -29,7 +30,7 @@ func TestContendedCreatesAllCommit(t *testing.T) {
 	)
 	for round := range rounds {
 		// As many connections as writers: all of them in flight at once.
-		s := open(t, pgtest.Schema(t)+fmt.Sprintf("&pool_max_conns=%d", writers))
+		s := storetest.Open(t, Open, pgtest.Schema(t)+fmt.Sprintf("&pool_max_conns=%d", writers))
 		ctx := context.Background()
 		now := time.Now()
 		pool := &fedid.Pool{ID: "us-east-1:" + uuid.NewString(), Account: fedid.DefaultAccountID, Region: "us-east-1",
@@ -87,7 +88,7 @@ func TestContendedCreatesAllCommit(t *testing.T) {
 // serialize is retried with backoff until the retry budget (or the
 // context's deadline, if earlier) runs out; the error wraps the cause.
 func TestRetryGivesUpAtDeadline(t *testing.T) {
-	s := open(t, pgtest.Schema(t))
+	s := storetest.Open(t, Open, pgtest.Schema(t))
 	conflict := &pgconn.PgError{Severity: "ERROR", Code: "40001", Message: "could not serialize access"}
 	for _, tc := range []struct {
 		name   string

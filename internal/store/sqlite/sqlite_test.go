@@ -14,18 +14,9 @@ import (
 	"github.com/fedid/fedid/internal/store/storetest"
 )
 
-func open(tb testing.TB, path string) *Store {
-	tb.Helper()
-	s, err := Open(context.Background(), path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return s
-}
-
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) fedid.Store {
-		s := open(t, filepath.Join(t.TempDir(), "fedid.db"))
+		s := storetest.Open(t, Open, filepath.Join(t.TempDir(), "fedid.db"))
 		t.Cleanup(func() { s.Close() })
 		return s
 	})
@@ -34,7 +25,7 @@ func TestConformance(t *testing.T) {
 func TestRestartAndMigrations(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "fedid.db")
-	s := open(t, path)
+	s := storetest.Open(t, Open, path)
 	var mode string
 	if err := s.r.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Fatalf("journal mode %q %v", mode, err)
@@ -50,7 +41,7 @@ func TestRestartAndMigrations(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s = open(t, path)
+	s = storetest.Open(t, Open, path)
 	defer s.Close()
 	got, err := s.GetPool(ctx, p.ID)
 	if err != nil || got.Name != "durable" {
@@ -73,7 +64,7 @@ func TestRestartAndMigrations(t *testing.T) {
 
 func seed(b *testing.B, n int) (*Store, []string) {
 	ctx := context.Background()
-	s := open(b, filepath.Join(b.TempDir(), "bench.db"))
+	s := storetest.Open(b, Open, filepath.Join(b.TempDir(), "bench.db"))
 	b.Cleanup(func() { s.Close() })
 	now := time.Now()
 	p := &fedid.Pool{ID: "us-east-1:p", Account: "000000000000", Region: "us-east-1", Name: "bench", CreatedAt: now}
@@ -139,7 +130,7 @@ func BenchmarkGetIdentity(b *testing.B) {
 func TestLoginCacheSeesEveryWriter(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "fedid.db")
-	a, b := open(t, path), open(t, path)
+	a, b := storetest.Open(t, Open, path), storetest.Open(t, Open, path)
 	t.Cleanup(func() { a.Close(); b.Close() })
 	now := time.Now()
 	p := &fedid.Pool{ID: "us-east-1:p", Account: "000000000000", Region: "us-east-1", Name: "c", CreatedAt: now}
@@ -209,7 +200,7 @@ func TestLoginCacheSeesEveryWriter(t *testing.T) {
 // (insertion order for logins linked at one instant).
 func TestListIdentitiesLogins(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, filepath.Join(t.TempDir(), "fedid.db"))
+	s := storetest.Open(t, Open, filepath.Join(t.TempDir(), "fedid.db"))
 	defer s.Close()
 	now := time.Now()
 	p := &fedid.Pool{ID: "us-east-1:p", Account: "000000000000", Region: "us-east-1", Name: "list", CreatedAt: now}

@@ -357,3 +357,15 @@ func testConcurrentSigningKeys(t *testing.T, s fedid.Store) {
 		}
 	}
 }
+
+// Open opens a store for a test with an engine's Open and closes it when
+// the test ends (closing twice is harmless).
+func Open[S interface{ Close() error }](tb testing.TB, open func(context.Context, string) (S, error), where string) S {
+	tb.Helper()
+	s, err := open(context.Background(), where)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
+}
