@@ -56,6 +56,8 @@ type startOpts struct {
 	stsEndpoint string
 	// readHeaderTimeout shortens the server's header timeout.
 	readHeaderTimeout time.Duration
+	// log, when set, receives the server's log at debug level.
+	log io.Writer
 }
 
 // start runs fedid with the loopback test key and a second account's key.
@@ -79,6 +81,10 @@ func start(tb testing.TB, o startOpts) *server {
 	if err := st.Close(); err != nil {
 		tb.Fatal(err)
 	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if o.log != nil {
+		logger = slog.New(slog.NewTextHandler(o.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	sctx, cancel := context.WithCancel(ctx)
 	ready := make(chan string, 1)
 	s := &server{DB: o.db, cancel: cancel, done: make(chan error, 1)}
@@ -88,7 +94,7 @@ func start(tb testing.TB, o startOpts) *server {
 			DB:                o.db,
 			AccessKeyID:       "test",
 			SecretAccessKey:   "test",
-			Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Logger:            logger,
 			Clock:             o.clock,
 			Issuer:            o.issuer,
 			KeyReload:         o.keyReload,

@@ -172,6 +172,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	providerTimeout := fs.Duration("provider-timeout", provTimeoutDef, "timeout of fetching a provider's discovery document or keys (env FEDID_PROVIDER_TIMEOUT)")
 	logLevel := fs.String("log-level", env("FEDID_LOG_LEVEL", "info"), "debug, info, warn or error (env FEDID_LOG_LEVEL)")
+	logFormat := fs.String("log-format", env("FEDID_LOG_FORMAT", "text"), "text or json (env FEDID_LOG_FORMAT)")
 	signer := fs.String("signer", env("FEDID_SIGNER", "openssl"), "RS512 signer: openssl (libcrypto, crypto/rsa when it cannot be loaded) or go (crypto/rsa) (env FEDID_SIGNER)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -186,7 +187,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("serve: --log-level: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	var handler slog.Handler
+	switch *logFormat {
+	case "text":
+		handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
+	case "json":
+		handler = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
+	default:
+		return fmt.Errorf("serve: --log-format must be text or json, not %q", *logFormat)
+	}
+	log := slog.New(handler)
 	if os.Getenv("GOGC") == "" {
 		// fedid's heap is small and short-lived per request: collecting
 		// less often saves a few percent of CPU per token (BENCHMARKS.md).

@@ -155,7 +155,19 @@ func Serve(ctx context.Context, cfg Config) error {
 	defer ln.Close()
 	cfg.Issuer = issuerFor(cfg.Issuer, cfg.Addr, ln.Addr().String(), log)
 
-	km := keys.NewManager(st, cfg.Clock, keys.Options{Region: cfg.Region, RotationPeriod: cfg.KeyRotation, ReloadEvery: cfg.KeyReload, Logger: log})
+	reg := newRegistry(st)
+	signSeconds := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "fedid_sign_duration_seconds",
+		Help:    "RS512 signature latency, queueing for a batch included.",
+		Buckets: []float64{.0002, .0005, .001, .002, .005, .01, .025, .05, .1},
+	})
+	reg.MustRegister(signSeconds)
+	km := keys.NewManager(st, cfg.Clock, keys.Options{Region: cfg.Region, RotationPeriod: cfg.KeyRotation, ReloadEvery: cfg.KeyReload, Logger: log,
+		ObserveSign: func(d time.Duration) { signSeconds.Observe(d.Seconds()) }})
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "fedid_signing_key_age_seconds",
+		Help: "How long the current signing key has been signing.",
+	}, func() float64 { return km.CurrentKeyAge().Seconds() }))
 	if err := km.Init(ctx); err != nil {
 		return fmt.Errorf("signing keys: %w", err)
 	}
@@ -165,7 +177,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	if local {
 		go sweepSessions(bg, st, cfg.Clock, log)
 	}
-	h, err := newHandler(cfg, st, km, keyring.Lookup)
+	h, err := newHandler(cfg, st, km, keyring.Lookup, reg)
 	if err != nil {
 		return err
 	}
@@ -233,7 +245,7 @@ func issuerFor(issuer, addr, bound string, log *slog.Logger) string {
 
 // newHandler builds the rules over the store and the adapters, and the
 // HTTP handler over the rules.
-func newHandler(cfg Config, st fedid.Store, km *keys.Manager, lookup sigv4.SecretLookup) (http.Handler, error) {
+func newHandler(cfg Config, st fedid.Store, km *keys.Manager, lookup sigv4.SecretLookup, reg *prometheus.Registry) (http.Handler, error) {
 	var (
 		sessions server.SessionReader
 		issuer   fedid.CredentialIssuer
@@ -256,8 +268,6 @@ func newHandler(cfg Config, st fedid.Store, km *keys.Manager, lookup sigv4.Secre
 	if cfg.Throttle == "aws" {
 		throttle = server.NewThrottle(server.AWSRates, cfg.Clock.Now)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return server.New(server.Config{
 		Service:  svc,
 		Verifier: sigv4.NewVerifier("cognito-identity", lookup, cfg.Clock),
@@ -285,6 +295,23 @@ func devNote(dev bool) string {
 		return ""
 	}
 	return "WARNING: development mode (--dev): test/test is accepted from anyone who can reach this server"
+}
+
+// newRegistry is /metrics' registry: Go and process collectors, and the
+// store's own counters where it has them (SQLite's login cache).
+func newRegistry(st fedid.Store) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if c, ok := st.(interface{ LoginCacheStats() (uint64, uint64) }); ok {
+		reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "fedid_login_cache_hits_total", Help: "Login lookups answered from memory (SQLite).",
+			}, func() float64 { h, _ := c.LoginCacheStats(); return float64(h) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "fedid_login_cache_misses_total", Help: "Login lookups that read the database (SQLite).",
+			}, func() float64 { _, m := c.LoginCacheStats(); return float64(m) }))
+	}
+	return reg
 }
 
 // servePprof serves net/http/pprof on addr until the returned stop.

@@ -103,6 +103,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := uuid.NewString()
 	w.Header()["x-amzn-RequestId"] = []string{reqID}
 	ns := stsNS
+	start := time.Now()
+	var action, account string
 	out, err := func() (any, error) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 		if err != nil || len(body) > maxBody {
@@ -119,6 +121,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		name := form.Get("Action")
+		action = truncate(name, 64)
 		a, ok := actions[name]
 		if !ok {
 			return nil, queryErr(400, "InvalidAction", "Could not find operation %s", truncate(name, 64))
@@ -134,19 +137,34 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
+		account = c.Account
 		if a.iam && c.Session {
 			return nil, queryErr(403, "AccessDenied", "User: %s is not authorized to perform: iam:%s", c.ARN, name)
 		}
 		return a.run(h, ctx, c, form)
 	}()
+	status, code := http.StatusOK, ""
 	if err != nil {
-		h.writeError(w, ns, reqID, err)
-		return
+		status, code = h.writeError(w, ns, reqID, err)
+	} else {
+		writeXML(w, http.StatusOK, out)
 	}
-	writeXML(w, http.StatusOK, out)
+	// One line per request, as the JSON API writes (internal/server): no
+	// parameter value is logged.
+	h.log().LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("operation", action), slog.Int("status", status), slog.String("error_code", code),
+		slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.String("account", account), slog.String("request_id", reqID), slog.String("remote", r.RemoteAddr))
 }
 
-func (h *Handler) writeError(w http.ResponseWriter, ns, reqID string, err error) {
+func (h *Handler) log() *slog.Logger {
+	if h.Log == nil {
+		return slog.Default()
+	}
+	return h.Log
+}
+
+func (h *Handler) writeError(w http.ResponseWriter, ns, reqID string, err error) (status int, code string) {
 	var e errorResponse
 	e.Xmlns, e.RequestID = ns, reqID
 	e.Error.Type = "Sender"
@@ -155,19 +173,16 @@ func (h *Handler) writeError(w http.ResponseWriter, ns, reqID string, err error)
 	case errors.As(err, &ae):
 		e.Error.Code, e.Error.Message = ae.code, ae.message
 		writeXML(w, ae.status, e)
-		return
+		return ae.status, ae.code
 	case authCodes[fedid.ErrorKind(err)] != "":
 		e.Error.Code, e.Error.Message = authCodes[fedid.ErrorKind(err)], fedid.ErrorMessage(err)
 		writeXML(w, http.StatusForbidden, e)
-		return
+		return http.StatusForbidden, e.Error.Code
 	}
-	log := h.Log
-	if log == nil {
-		log = slog.Default()
-	}
-	log.Error("query request failed", "request_id", reqID, "err", err)
+	h.log().Error("query request failed", "request_id", reqID, "err", err)
 	e.Error.Type, e.Error.Code, e.Error.Message = "Receiver", "InternalFailure", "An internal error occurred."
 	writeXML(w, http.StatusInternalServerError, e)
+	return http.StatusInternalServerError, e.Error.Code
 }
 
 type errorResponse struct {

@@ -35,7 +35,11 @@ func (m *Manager) Mint(c *fedid.Claims) (string, error) {
 	buf = append(buf, k.header...)
 	buf = base64.RawURLEncoding.AppendEncode(buf, payload)
 	digest := sha512.Sum512(buf)
+	began := time.Now()
 	sig, err := k.signer.sign(digest[:])
+	if m.opts.ObserveSign != nil {
+		m.opts.ObserveSign(time.Since(began))
+	}
 	if err != nil {
 		return "", fmt.Errorf("keys: sign: %w", err)
 	}

@@ -61,6 +61,9 @@ type Options struct {
 	// ForceGo signs with crypto/rsa even when OpenSSL is available.
 	ForceGo bool
 	Logger  *slog.Logger
+	// ObserveSign, when set, is told how long each signature took (for a
+	// latency histogram on /metrics).
+	ObserveSign func(time.Duration)
 }
 
 // Manager signs tokens with the current key and publishes the JWKS.
@@ -89,6 +92,7 @@ type state struct {
 type signingKey struct {
 	kid    string
 	seq    int64
+	active time.Time // when it started signing
 	header string // base64url of the JWS header, with its trailing dot
 	signer signer
 }
@@ -223,7 +227,7 @@ func (m *Manager) load(keys []fedid.SigningKey) error {
 				return err
 			}
 			hdr := `{"kid":` + quote(k.ID) + `,"typ":"JWS","alg":"RS512"}`
-			st.current = &signingKey{kid: k.ID, seq: k.Seq, signer: sg,
+			st.current = &signingKey{kid: k.ID, seq: k.Seq, signer: sg, active: k.ActiveAt,
 				header: base64.RawURLEncoding.EncodeToString([]byte(hdr)) + "."}
 			st.rotateAt = k.ActiveAt.Add(m.opts.RotationPeriod)
 		}

@@ -82,6 +82,14 @@ func (m *Manager) PendingKID() string {
 	return ""
 }
 
+// CurrentKeyAge is how long the current key has been signing.
+func (m *Manager) CurrentKeyAge() time.Duration {
+	if st := m.state.Load(); st != nil {
+		return m.clock.Now().Sub(st.current.active)
+	}
+	return 0
+}
+
 // CurrentKID is the kid of the key that signs now.
 func (m *Manager) CurrentKID() string {
 	if st := m.state.Load(); st != nil {

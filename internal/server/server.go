@@ -58,7 +58,9 @@ type Server struct {
 	ops      map[string]operation
 	mux      *http.ServeMux
 	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+	// throttled counts requests refused by the rate limits.
+	throttled prometheus.Counter
+	latency   *prometheus.HistogramVec
 	// okMetrics are the children of successful calls, per operation.
 	okMetrics map[string]opMetrics
 }
@@ -89,7 +91,11 @@ func New(cfg Config) *Server {
 		Help:    "API request latency by operation.",
 		Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"operation"})
-	cfg.Registry.MustRegister(s.requests, s.latency)
+	s.throttled = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "fedid_throttled_requests_total",
+		Help: "API requests refused with TooManyRequestsException by --throttle.",
+	})
+	cfg.Registry.MustRegister(s.requests, s.latency, s.throttled)
 	s.okMetrics = make(map[string]opMetrics, len(OperationNames))
 	for _, op := range OperationNames {
 		s.okMetrics[op] = opMetrics{s.requests.WithLabelValues(op, "OK"), s.latency.WithLabelValues(op)}
@@ -169,35 +175,56 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	name, out, err := s.call(r)
+	name, account, out, err := s.call(r)
 	if err != nil {
 		ex := awsjson.WriteError(w, err)
 		s.record(name, ex.Type, start)
 		s.logError(r.Context(), reqID, name, ex, err)
+		s.logRequest(r, reqID, name, account, ex.Status, ex.Type, start)
 		return
 	}
 	if werr := awsjson.WriteJSON(w, out); werr != nil {
 		s.cfg.Logger.Warn("write response", "request_id", reqID, "operation", name, "err", werr)
 	}
 	s.record(name, "OK", start)
+	s.logRequest(r, reqID, name, account, http.StatusOK, "", start)
 }
 
-// call decodes, authenticates and runs one API request.
-func (s *Server) call(r *http.Request) (string, any, error) {
+// logRequest writes the one line at info level every API request gets:
+// what was asked, by which account, what came of it and how long it took.
+// It names no secret, token or login value: only the operation, the
+// caller's account (signed requests), the status, the AWS error code, the
+// request ID and the peer's address.
+func (s *Server) logRequest(r *http.Request, reqID, op, account string, status int, code string, start time.Time) {
+	if !s.cfg.Logger.Enabled(r.Context(), slog.LevelInfo) {
+		return
+	}
+	if op == "" {
+		op = "unknown"
+	}
+	s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("operation", op), slog.Int("status", status), slog.String("error_code", code),
+		slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.String("account", account), slog.String("request_id", reqID), slog.String("remote", r.RemoteAddr))
+}
+
+// call decodes, authenticates and runs one API request, and returns the
+// operation's name and the signed caller's account with its outcome.
+func (s *Server) call(r *http.Request) (string, string, any, error) {
 	name, err := awsjson.Operation(r)
 	if err != nil {
-		return "", nil, err
+		return "", "", nil, err
 	}
 	op, ok := s.ops[name]
 	if !ok {
-		return "", nil, awsjson.UnknownOperation(name)
+		return "", "", nil, awsjson.UnknownOperation(name)
 	}
 	if err := awsjson.CheckContentType(r); err != nil {
-		return name, nil, err
+		return name, "", nil, err
 	}
 	body, err := awsjson.ReadBody(r)
 	if err != nil {
-		return name, nil, err
+		return name, "", nil, err
 	}
 	// The work is not cancelled when the peer goes away: a client that
 	// half-closes after sending (SHUT_WR) still gets its answer, and one that
@@ -208,27 +235,28 @@ func (s *Server) call(r *http.Request) (string, any, error) {
 	var caller fedid.Caller
 	if op.signed {
 		if caller, err = s.cfg.Verifier.Verify(ctx, r, body); err != nil {
-			return name, nil, err
+			return name, "", nil, err
 		}
 		// fedid does not model IAM: an account's access keys may do
 		// everything in it, the role sessions it issued to identities
 		// nothing on this API (as roles for identities are meant to be).
 		if caller.Session {
-			return name, nil, fedid.Errorf(fedid.KindAccessDenied,
+			return name, caller.Account, nil, fedid.Errorf(fedid.KindAccessDenied,
 				"User: %s is not authorized to perform: cognito-identity:%s", caller.ARN, name)
 		}
 	}
 	if s.cfg.Throttle != nil {
 		if err := s.cfg.Throttle.Allow(caller.Account, name); err != nil {
-			return name, nil, err
+			s.throttled.Inc()
+			return name, caller.Account, nil, err
 		}
 	}
 	if op.run == nil {
-		return name, nil, fedid.Errorf(fedid.KindNotImplemented,
+		return name, caller.Account, nil, fedid.Errorf(fedid.KindNotImplemented,
 			"%s is not implemented by this version of fedid yet.", name)
 	}
 	out, err := op.run(ctx, caller, body)
-	return name, out, err
+	return name, caller.Account, out, err
 }
 
 func (s *Server) now() time.Time { return s.cfg.Clock.Now() }

@@ -26,6 +26,9 @@ import (
 // database until then), and at most maxLogins of them.
 type loginCache struct {
 	gen atomic.Uint64
+	// hits and misses count finds answered from memory and from the
+	// database (for /metrics).
+	hits, misses atomic.Uint64
 
 	mu sync.RWMutex
 	m  map[loginKey]loginEntry
@@ -94,8 +97,10 @@ func (c *loginCache) find(ctx context.Context, k loginKey, read func() (string, 
 	e, ok := c.m[k]
 	c.mu.RUnlock()
 	if ok && e.gen == g {
+		c.hits.Add(1)
 		return e.identity, nil
 	}
+	c.misses.Add(1)
 	id, err := read()
 	if err != nil || id == "" {
 		return id, err

@@ -233,3 +233,9 @@ func (s *Store) FindLogin(ctx context.Context, poolID, provider, key string) (st
 		return s.Reader.FindLogin(ctx, poolID, provider, key)
 	})
 }
+
+// LoginCacheStats reports how many login finds the in-memory cache
+// answered and how many read the database, since Open.
+func (s *Store) LoginCacheStats() (hits, misses uint64) {
+	return s.logins.hits.Load(), s.logins.misses.Load()
+}
