@@ -93,7 +93,7 @@ type signingKey struct {
 	kid    string
 	seq    int64
 	active time.Time // when it started signing
-	header string // base64url of the JWS header, with its trailing dot
+	header string    // base64url of the JWS header, with its trailing dot
 	signer signer
 }
 
