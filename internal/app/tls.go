@@ -42,7 +42,7 @@ func newTLS(ctx context.Context, cfg Config) (conf *tls.Config, stop func(), err
 		return nil, nil, errors.New("--tls-cert and --tls-key (FEDID_TLS_CERT, FEDID_TLS_KEY) must be set together")
 	}
 	r := &certReloader{certFile: cfg.TLSCert, keyFile: cfg.TLSKey, log: cfg.Logger}
-	if err := r.load(); err != nil {
+	if err := r.load("start"); err != nil {
 		return nil, nil, fmt.Errorf("TLS: %w", err)
 	}
 	poll := cfg.TLSPoll
@@ -78,7 +78,7 @@ func (r *certReloader) getCertificate(*tls.ClientHelloInfo) (*tls.Certificate, e
 // load reads the pair and, if it is good, makes it the one served. The
 // files are stat'ed before they are read, so that a write finishing after
 // the read shows as a change at the next poll and is loaded then.
-func (r *certReloader) load() error {
+func (r *certReloader) load(why string) error {
 	r.seen = [2]os.FileInfo{stat(r.certFile), stat(r.keyFile)}
 	c, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
 	if err != nil {
@@ -92,7 +92,7 @@ func (r *certReloader) load() error {
 		c.Leaf = leaf
 	}
 	r.cert.Store(&c)
-	r.log.Info("TLS certificate loaded", "file", r.certFile, "subject", leaf.Subject.String(),
+	r.log.Info("TLS certificate loaded", "reason", why, "file", r.certFile, "subject", leaf.Subject.String(),
 		"serial", leaf.SerialNumber.String(), "not_after", leaf.NotAfter.UTC().Format(time.RFC3339))
 	if time.Now().After(leaf.NotAfter) {
 		r.log.Warn("the TLS certificate has expired; clients will refuse it", "not_after", leaf.NotAfter)
@@ -103,7 +103,7 @@ func (r *certReloader) load() error {
 // reload loads the pair again, keeping the old certificate if the new one
 // is bad.
 func (r *certReloader) reload(why string) {
-	if err := r.load(); err != nil {
+	if err := r.load(why); err != nil {
 		r.log.Error("TLS certificate not reloaded; still serving the previous one", "reason", why, "err", err)
 	}
 }
