@@ -58,6 +58,11 @@ type startOpts struct {
 	readHeaderTimeout time.Duration
 	// log, when set, receives the server's log at debug level.
 	log io.Writer
+	// tlsCert and tlsKey serve HTTPS (URL is then https://); reload and
+	// tlsPoll are app.Config's Reload and TLSPoll.
+	tlsCert, tlsKey string
+	reload          chan struct{}
+	tlsPoll         time.Duration
 }
 
 // start runs fedid with the loopback test key and a second account's key.
@@ -102,12 +107,19 @@ func start(tb testing.TB, o startOpts) *server {
 			Credentials:       o.credentials,
 			STSEndpoint:       o.stsEndpoint,
 			ReadHeaderTimeout: o.readHeaderTimeout,
+			TLSCert:           o.tlsCert,
+			TLSKey:            o.tlsKey,
+			Reload:            o.reload,
+			TLSPoll:           o.tlsPoll,
 			Ready:             func(addr string) { ready <- addr },
 		})
 	}()
 	select {
 	case addr := <-ready:
 		s.URL = "http://" + addr
+		if o.tlsCert != "" {
+			s.URL = "https://" + addr
+		}
 	case err := <-s.done:
 		tb.Fatalf("server did not start: %v", err)
 	case <-time.After(20 * time.Second):

@@ -139,7 +139,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	c.register(fs)
 	addr := fs.String("addr", env("FEDID_ADDR", "127.0.0.1:9600"), "listen address (env FEDID_ADDR)")
 	dev := fs.Bool("dev", env("FEDID_DEV", "") == "1" || env("FEDID_DEV", "") == "true", "development mode: accept test/test on any address, with a loud warning (env FEDID_DEV=1); never in production")
-	issuer := fs.String("issuer", env("FEDID_ISSUER", ""), "token issuer URL (env FEDID_ISSUER; default http://<addr>)")
+	issuer := fs.String("issuer", env("FEDID_ISSUER", ""), "token issuer URL (env FEDID_ISSUER; default http://<addr>, https://<addr> with TLS)")
+	tlsCert := fs.String("tls-cert", env("FEDID_TLS_CERT", ""), "PEM certificate chain: serve HTTPS, reloaded on SIGHUP or change (env FEDID_TLS_CERT; with --tls-key)")
+	tlsKey := fs.String("tls-key", env("FEDID_TLS_KEY", ""), "PEM private key of --tls-cert (env FEDID_TLS_KEY)")
 	ttlDef, err := envDuration("FEDID_OPENID_TOKEN_TTL", 600*time.Second)
 	if err != nil {
 		return err
@@ -213,12 +215,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		socialIssuers[name] = iss
 	}
+	var reload <-chan struct{}
+	if *tlsCert != "" || *tlsKey != "" {
+		reload = reloadOnSIGHUP(ctx)
+	}
 	return app.Serve(ctx, app.Config{
 		Addr:            *addr,
 		Dev:             *dev,
 		DB:              c.db,
 		Region:          c.region,
 		Issuer:          *issuer,
+		TLSCert:         *tlsCert,
+		TLSKey:          *tlsKey,
+		Reload:          reload,
 		AccessKeyID:     os.Getenv("FEDID_ACCESS_KEY_ID"),
 		SecretAccessKey: os.Getenv("FEDID_SECRET_ACCESS_KEY"),
 		AccountID:       env("FEDID_ACCOUNT_ID", fedid.DefaultAccountID),

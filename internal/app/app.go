@@ -7,6 +7,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -39,8 +40,17 @@ type Config struct {
 	Addr   string
 	DB     string
 	Region string
-	// Issuer defaults to http://<addr> once the listener is bound.
+	// Issuer defaults to http://<addr> (https:// with TLS) once the
+	// listener is bound.
 	Issuer string
+
+	// TLSCert and TLSKey, set together, are PEM files: fedid then serves
+	// HTTPS (tls.go). Reload, when set, makes fedid read them again
+	// (SIGHUP); TLSPoll is how often they are checked for a change
+	// (default 3 s; tests shorten it).
+	TLSCert, TLSKey string
+	Reload          <-chan struct{}
+	TLSPoll         time.Duration
 
 	AccessKeyID     string
 	SecretAccessKey string
@@ -124,6 +134,11 @@ func Serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	log := cfg.Logger
+	tlsConf, stopTLS, err := newTLS(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer stopTLS()
 	st, err := OpenStore(ctx, cfg.DB)
 	if err != nil {
 		return err
@@ -153,7 +168,11 @@ func Serve(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
-	cfg.Issuer = issuerFor(cfg.Issuer, cfg.Addr, ln.Addr().String(), log)
+	scheme := "http"
+	if tlsConf != nil {
+		ln, scheme = tls.NewListener(ln, tlsConf), "https"
+	}
+	cfg.Issuer = issuerFor(cfg.Issuer, scheme, cfg.Addr, ln.Addr().String(), log)
 
 	reg := newRegistry(st)
 	signSeconds := prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -228,13 +247,13 @@ func (cfg *Config) defaults() error {
 }
 
 // issuerFor returns the token issuer: the configured one, or
-// http://<addr> as configured (the bound address only when the system
+// scheme://<addr> as configured (the bound address only when the system
 // chose the port).
-func issuerFor(issuer, addr, bound string, log *slog.Logger) string {
+func issuerFor(issuer, scheme, addr, bound string, log *slog.Logger) string {
 	if issuer == "" {
-		issuer = "http://" + addr
+		issuer = scheme + "://" + addr
 		if _, port, _ := net.SplitHostPort(addr); port == "0" || port == "" {
-			issuer = "http://" + bound
+			issuer = scheme + "://" + bound
 		}
 		if host, _, _ := net.SplitHostPort(addr); host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified() {
 			log.Warn("the token issuer names a wildcard address that verifiers cannot reach; set --issuer (FEDID_ISSUER) to fedid's public URL", "issuer", issuer)

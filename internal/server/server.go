@@ -115,6 +115,7 @@ func New(cfg Config) *Server {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	securityHeaders(w.Header(), r)
 	s.mux.ServeHTTP(w, r)
 }
 
