@@ -129,6 +129,10 @@ type AccessKey struct {
 	Secret  string
 	Account string
 	Created time.Time
+	// LastUsed is when a request signed with the key was last verified, as
+	// last recorded (auth writes it at most once a minute per key); zero
+	// when never used since it was recorded.
+	LastUsed time.Time
 }
 
 // String keeps the secret out of logs and error messages.

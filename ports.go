@@ -81,4 +81,8 @@ type Credential struct {
 	TokenHash []byte
 	// ARN is the caller's principal (an assumed-role ARN for sessions).
 	ARN string
+	// Verified, when set, is called by the verifier once a request's
+	// signature checks out: internal/auth records a stored key's last use
+	// there, after verification so that a forged request does not count.
+	Verified func()
 }

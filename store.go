@@ -86,6 +86,15 @@ type Store interface {
 	PutAccessKey(ctx context.Context, k AccessKey) error
 	// CountAccessKeys counts the stored access keys.
 	CountAccessKeys(ctx context.Context) (int, error)
+	// ListAccessKeys lists every stored access key, newest first (Created
+	// descending, then ID descending).
+	ListAccessKeys(ctx context.Context) ([]AccessKey, error)
+	// DeleteAccessKey deletes an access key; ErrNotFound when absent.
+	DeleteAccessKey(ctx context.Context, id string) error
+	// TouchAccessKey records that the key was used at t, keeping the later
+	// of t and the stored value; a key that no longer exists is no error
+	// (it may have been deleted since the request).
+	TouchAccessKey(ctx context.Context, id string, t time.Time) error
 
 	// PutOIDCProvider stores or replaces an OIDC provider (by ARN).
 	PutOIDCProvider(ctx context.Context, p OIDCProvider) error

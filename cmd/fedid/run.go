@@ -28,6 +28,10 @@ const usage = `fedid: a self-hosted AWS Cognito Identity (identity pools)
 Usage:
   fedid serve [flags]                 run the server (fedid serve -h for flags)
   fedid keys create --account ID      create and store an access key, print it
+  fedid keys list                     list access keys (no secrets), newest first
+  fedid keys delete ID                delete an access key
+  fedid backup --out FILE             copy the SQLite database online, while fedid serves
+  fedid restore --from FILE           put a backup back (fedid stopped)
   fedid oidc-providers add --url URL --client-id ID [--account ID] [--jwks-url URL | --jwks-file F]
   fedid oidc-providers list [--account ID]
   fedid oidc-providers remove --arn ARN
@@ -52,10 +56,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "serve":
 		return serve(ctx, args[1:], stderr)
 	case "keys":
-		if len(args) < 2 || args[1] != "create" {
-			return errors.New("usage: fedid keys create --account ID [--db PATH]")
-		}
-		return keysCreate(ctx, args[2:], stdout, stderr)
+		return keysCmd(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return backupCmd(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return restoreCmd(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "seed":

@@ -193,6 +193,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
 	go km.Run(bg)
+	go keyring.Run(bg) // writes access keys' last use once a minute
 	if local {
 		go sweepSessions(bg, st, cfg.Clock, log)
 	}
@@ -206,7 +207,11 @@ func Serve(ctx context.Context, cfg Config) error {
 	}
 	log.Info("fedid serving", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "region", cfg.Region,
 		"db", RedactDB(cfg.DB), "signer", keys.Backend())
-	return run(ctx, newHTTPServer(h, cfg.ReadHeaderTimeout, log), ln, cfg.Ready, log)
+	err = run(ctx, newHTTPServer(h, cfg.ReadHeaderTimeout, log), ln, cfg.Ready, log)
+	// The use recorded since the last minute's flush, before the store
+	// closes.
+	keyring.Flush(context.WithoutCancel(ctx))
+	return err
 }
 
 // defaults fills in what the caller left out and checks the rest.

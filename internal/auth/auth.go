@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fedid/fedid"
@@ -24,15 +25,22 @@ const (
 	TestSecret = "test"
 )
 
-// CacheTTL bounds how long a replaced access key secret keeps working.
-// Unknown keys are never cached.
+// CacheTTL bounds how long a replaced or deleted access key keeps working
+// in a running server (`fedid keys delete` runs in another process, which
+// cannot reach this cache). Unknown keys are never cached.
 const CacheTTL = 5 * time.Second
+
+// FlushEvery is how often Run writes the recorded last use of access keys:
+// one small UPDATE per key used in the period, never a write per request
+// (the hot path stays read-only).
+const FlushEvery = time.Minute
 
 // Store is what auth needs of the store.
 type Store interface {
 	GetAccessKey(ctx context.Context, id string) (*fedid.AccessKey, error)
 	PutAccessKey(ctx context.Context, k fedid.AccessKey) error
 	CountAccessKeys(ctx context.Context) (int, error)
+	TouchAccessKey(ctx context.Context, id string, t time.Time) error
 	GetSession(ctx context.Context, accessKeyID string) (*fedid.Session, error)
 }
 
@@ -61,6 +69,10 @@ type Keys struct {
 	testKey  bool
 	cache    *ttlcache.Cache[*fedid.Credential]
 	test     *fedid.Credential
+	log      *slog.Logger
+
+	mu   sync.Mutex
+	used map[string]time.Time // last verified use per stored key, not yet written
 }
 
 // Open registers the start-up key and decides on the test key: accepted
@@ -73,7 +85,7 @@ func Open(ctx context.Context, st Store, o Options) (*Keys, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	k := &Keys{store: st, clock: o.Clock, sessions: o.Sessions,
+	k := &Keys{store: st, clock: o.Clock, sessions: o.Sessions, log: o.Logger, used: map[string]time.Time{},
 		cache: ttlcache.New[*fedid.Credential](CacheTTL, 10000),
 		test:  &fedid.Credential{Secret: TestSecret, Account: fedid.DefaultAccountID, ARN: RootARN(fedid.DefaultAccountID)}}
 	if o.Dev {
@@ -133,9 +145,59 @@ func (k *Keys) Lookup(ctx context.Context, id string) (*fedid.Credential, error)
 	if err != nil {
 		return nil, err
 	}
-	c := &fedid.Credential{Secret: ak.Secret, Account: ak.Account, ARN: RootARN(ak.Account)}
+	c := &fedid.Credential{Secret: ak.Secret, Account: ak.Account, ARN: RootARN(ak.Account),
+		Verified: func() { k.markUsed(id) }}
 	k.cache.Put(id, c)
 	return c, nil
+}
+
+// markUsed records in memory that a request signed with a stored key was
+// verified; Flush writes it.
+func (k *Keys) markUsed(id string) {
+	now := k.clock.Now()
+	k.mu.Lock()
+	k.used[id] = now
+	k.mu.Unlock()
+}
+
+// Run writes the recorded key use every FlushEvery until ctx ends. The
+// caller flushes once more at shutdown, after the server has stopped and
+// before the store closes (Flush), so the last minute is not lost.
+func (k *Keys) Run(ctx context.Context) {
+	t := time.NewTicker(FlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			k.Flush(ctx)
+		}
+	}
+}
+
+// Flush writes the last use recorded since the previous flush, one UPDATE
+// per key, and returns how many keys it wrote. A failed write is kept for
+// the next flush unless a newer use replaced it meanwhile.
+func (k *Keys) Flush(ctx context.Context) int {
+	k.mu.Lock()
+	pending := k.used
+	k.used = make(map[string]time.Time, len(pending))
+	k.mu.Unlock()
+	n := 0
+	for id, at := range pending {
+		if err := k.store.TouchAccessKey(ctx, id, at); err != nil {
+			k.log.Warn("record access key use", "access_key_id", id, "err", err)
+			k.mu.Lock()
+			if _, newer := k.used[id]; !newer {
+				k.used[id] = at
+			}
+			k.mu.Unlock()
+			continue
+		}
+		n++
+	}
+	return n
 }
 
 func plural(n int, one, many string) string {

@@ -283,6 +283,9 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (fe
 	if err != nil || subtle.ConstantTimeCompare(want[:], got[:]) != 1 {
 		return fedid.Caller{}, invalid("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 	}
+	if cred.Verified != nil {
+		cred.Verified()
+	}
 	return fedid.Caller{AccessKeyID: a.AccessKeyID, Account: cred.Account, Region: a.Region, ARN: cred.ARN, Session: cred.TokenHash != nil}, nil
 }
 

@@ -57,11 +57,11 @@ func scanIdentity(row scanner) (*fedid.Identity, error) {
 // GetAccessKey implements fedid.Reader.
 func (r Reader) GetAccessKey(ctx context.Context, id string) (*fedid.AccessKey, error) {
 	var k fedid.AccessKey
-	var created int64
-	if err := r.q.QueryRow(ctx, r.s.AccessKey, id).Scan(&k.ID, &k.Secret, &k.Account, &created); err != nil {
+	var created, used int64
+	if err := r.q.QueryRow(ctx, r.s.AccessKey, id).Scan(&k.ID, &k.Secret, &k.Account, &created, &used); err != nil {
 		return nil, r.s.Wrap("get access key", err)
 	}
-	k.Created = fromNS(created)
+	k.Created, k.LastUsed = fromNS(created), fromNS(used)
 	return &k, nil
 }
 

@@ -32,6 +32,8 @@ type Statements struct {
 	removeLogin, moveLogins              string
 
 	putAccessKey, countAccessKeys          string
+	listAccessKeys, deleteAccessKey        string
+	touchAccessKey                         string
 	signingKeys, putKey, deleteKey         string
 	putProvider, getProvider               string
 	listProviders, deleteProvider          string
@@ -44,7 +46,7 @@ func newStatements(d *Dialect) Statements {
 	t := d.translate
 	after := ` AND (created_ns, id) > (?, ?) ORDER BY created_ns, id LIMIT ?`
 	s := Statements{
-		AccessKey:      t(`SELECT id, secret, account, created FROM access_keys WHERE id = ?`),
+		AccessKey:      t(`SELECT id, secret, account, created, last_used FROM access_keys WHERE id = ?`),
 		Pool:           t(`SELECT ` + poolCols + ` FROM pools WHERE id = ?`),
 		FindLogin:      t(`SELECT identity_id FROM logins WHERE pool_id = ? AND provider = ? AND key = ?`),
 		Identity:       t(`SELECT ` + identityCols + ` FROM identities WHERE id = ?`),
@@ -71,7 +73,13 @@ func newStatements(d *Dialect) Statements {
 		putAccessKey: t(`INSERT INTO access_keys (id, secret, account, created) VALUES (?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET secret = excluded.secret, account = excluded.account`),
 		countAccessKeys: t(`SELECT COUNT(*) FROM access_keys`),
-		signingKeys:     t(`SELECT ` + keyCols + ` FROM signing_keys ORDER BY seq`),
+		listAccessKeys:  t(`SELECT id, secret, account, created, last_used FROM access_keys ORDER BY created DESC, id DESC`),
+		deleteAccessKey: t(`DELETE FROM access_keys WHERE id = ?`),
+		// The guard keeps the later time when two instances (or a late
+		// flush) race, without GREATEST/MAX, which the engines spell
+		// differently.
+		touchAccessKey: t(`UPDATE access_keys SET last_used = ? WHERE id = ? AND last_used < ?`),
+		signingKeys:    t(`SELECT ` + keyCols + ` FROM signing_keys ORDER BY seq`),
 		putKey: t(`INSERT INTO signing_keys (` + keyCols + `) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, private_key = excluded.private_key, created_ns = excluded.created_ns,
 			active_ns = excluded.active_ns, retired_ns = excluded.retired_ns, expires_ns = excluded.expires_ns`),

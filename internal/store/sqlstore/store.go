@@ -43,6 +43,44 @@ func (s *Store) CountAccessKeys(ctx context.Context) (int, error) {
 	return n, s.s.Wrap("count access keys", err)
 }
 
+// ListAccessKeys lists every access key, newest first.
+func (s *Store) ListAccessKeys(ctx context.Context) ([]fedid.AccessKey, error) {
+	rows, err := s.q.Query(ctx, s.s.listAccessKeys)
+	if err != nil {
+		return nil, s.s.Wrap("list access keys", err)
+	}
+	defer rows.Close()
+	var out []fedid.AccessKey
+	for rows.Next() {
+		var k fedid.AccessKey
+		var created, used int64
+		if err := rows.Scan(&k.ID, &k.Secret, &k.Account, &created, &used); err != nil {
+			return nil, s.s.Wrap("list access keys", err)
+		}
+		k.Created, k.LastUsed = fromNS(created), fromNS(used)
+		out = append(out, k)
+	}
+	return out, s.s.Wrap("list access keys", rows.Err())
+}
+
+// DeleteAccessKey deletes an access key; ErrNotFound when absent.
+func (s *Store) DeleteAccessKey(ctx context.Context, id string) error {
+	n, err := s.w.Exec(ctx, s.s.deleteAccessKey, id)
+	if err != nil {
+		return s.s.Wrap("delete access key", err)
+	}
+	if n == 0 {
+		return s.s.errorf("delete access key %s: %w", id, fedid.ErrNotFound)
+	}
+	return nil
+}
+
+// TouchAccessKey records the key's last use, keeping the later time.
+func (s *Store) TouchAccessKey(ctx context.Context, id string, t time.Time) error {
+	_, err := s.w.Exec(ctx, s.s.touchAccessKey, ns(t), id, ns(t))
+	return s.s.Wrap("touch access key", err)
+}
+
 // UpdateSigningKeys replaces the stored keys with what fn returns, in one
 // write transaction.
 func (s *Store) UpdateSigningKeys(ctx context.Context, fn func([]fedid.SigningKey) ([]fedid.SigningKey, error)) error {

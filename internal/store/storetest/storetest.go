@@ -22,6 +22,7 @@ func Run(t *testing.T, open func(t *testing.T) fedid.Store) {
 		fn   func(t *testing.T, s fedid.Store)
 	}{
 		{"AccessKeys", testAccessKeys},
+		{"AccessKeyLifecycle", testAccessKeyLifecycle},
 		{"OIDCProviders", testOIDCProviders},
 		{"Sessions", testSessions},
 		{"PoolRoundTrip", testPoolRoundTrip},
@@ -102,6 +103,62 @@ func testAccessKeys(t *testing.T, s fedid.Store) {
 		t.Fatalf("replace %+v", got)
 	}
 	if n, _ := s.CountAccessKeys(ctx); n != 1 {
+		t.Fatalf("count %d", n)
+	}
+}
+
+// testAccessKeyLifecycle: list newest first (secrets included, for the
+// caller to leave out), last use kept at its latest, delete.
+func testAccessKeyLifecycle(t *testing.T, s fedid.Store) {
+	if ks, err := s.ListAccessKeys(ctx); err != nil || len(ks) != 0 {
+		t.Fatalf("empty list %v %v", ks, err)
+	}
+	for i, id := range []string{"AKIAOLD", "AKIANEW", "AKIAMID"} {
+		created := []time.Time{base, base.Add(2 * time.Hour), base.Add(time.Hour)}[i]
+		if err := s.PutAccessKey(ctx, fedid.AccessKey{ID: id, Secret: "s" + id, Account: "111111111111", Created: created}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ks, err := s.ListAccessKeys(ctx)
+	if err != nil || len(ks) != 3 || ks[0].ID != "AKIANEW" || ks[1].ID != "AKIAMID" || ks[2].ID != "AKIAOLD" {
+		t.Fatalf("list %v %v", ks, err)
+	}
+	if !ks[0].Created.Equal(base.Add(2*time.Hour)) || !ks[0].LastUsed.IsZero() || ks[0].Secret != "sAKIANEW" {
+		t.Fatalf("listed key %+v", ks[0])
+	}
+	used := base.Add(3 * time.Hour)
+	if err := s.TouchAccessKey(ctx, "AKIAMID", used); err != nil {
+		t.Fatal(err)
+	}
+	// An earlier time (a late flush of another instance) keeps the later.
+	if err := s.TouchAccessKey(ctx, "AKIAMID", used.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetAccessKey(ctx, "AKIAMID"); err != nil || !got.LastUsed.Equal(used) {
+		t.Fatalf("last used %+v %v", got, err)
+	}
+	// Replacing the secret keeps the record of use.
+	if err := s.PutAccessKey(ctx, fedid.AccessKey{ID: "AKIAMID", Secret: "other", Account: "111111111111", Created: base}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetAccessKey(ctx, "AKIAMID"); !got.LastUsed.Equal(used) {
+		t.Fatalf("last used after replace %+v", got)
+	}
+	// Touching a deleted key is no error: the key went between the request
+	// and the flush.
+	if err := s.TouchAccessKey(ctx, "AKIAGONE", used); err != nil {
+		t.Fatalf("touch missing: %v", err)
+	}
+	if err := s.DeleteAccessKey(ctx, "AKIAOLD"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteAccessKey(ctx, "AKIAOLD"); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("delete twice: %v", err)
+	}
+	if _, err := s.GetAccessKey(ctx, "AKIAOLD"); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("deleted key: %v", err)
+	}
+	if n, _ := s.CountAccessKeys(ctx); n != 2 {
 		t.Fatalf("count %d", n)
 	}
 }
