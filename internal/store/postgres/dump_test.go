@@ -14,6 +14,7 @@ import (
 
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/store/postgres/pgtest"
+	"github.com/fedid/fedid/internal/store/storetest"
 )
 
 // TestPgDumpRestores proves the README's PostgreSQL backup: a pg_dump of
@@ -28,7 +29,7 @@ func TestPgDumpRestores(t *testing.T) {
 	}
 	ctx := context.Background()
 	src := pgtest.Schema(t)
-	st := open(t, src)
+	st := storetest.Open(t, Open, src)
 	at := time.Date(2026, 12, 2, 10, 0, 0, 123456000, time.UTC) // PostgreSQL keeps what fedid stores: nanoseconds in a BIGINT
 	key := fedid.AccessKey{ID: "AKIADUMP000000000001", Secret: "dump-secret", Account: "123456789012", Created: at}
 	if err := st.PutAccessKey(ctx, key); err != nil {
