@@ -58,6 +58,8 @@ type startOpts struct {
 	readHeaderTimeout time.Duration
 	// log, when set, receives the server's log at debug level.
 	log io.Writer
+	// providersFile is --oidc-providers-file.
+	providersFile string
 	// tlsCert and tlsKey serve HTTPS (URL is then https://); reload and
 	// tlsPoll are app.Config's Reload and TLSPoll.
 	tlsCert, tlsKey string
@@ -110,6 +112,7 @@ func start(tb testing.TB, o startOpts) *server {
 			TLSCert:           o.tlsCert,
 			TLSKey:            o.tlsKey,
 			Reload:            o.reload,
+			ProvidersFile:     o.providersFile,
 			TLSPoll:           o.tlsPoll,
 			Ready:             func(addr string) { ready <- addr },
 		})

@@ -8,9 +8,10 @@ import (
 )
 
 // reloadOnSIGHUP turns SIGHUP into reload requests for app.Config.Reload
-// until ctx ends. It is set up only when serving TLS, the one thing there is
-// to reload: otherwise SIGHUP keeps its default effect (ending the process)
-// rather than being silently swallowed.
+// until ctx ends. It is set up only when there is something to reload (a
+// TLS certificate, an OIDC providers file): otherwise SIGHUP keeps its
+// default effect (ending the process) rather than being silently
+// swallowed.
 func reloadOnSIGHUP(ctx context.Context) <-chan struct{} {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

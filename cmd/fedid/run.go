@@ -221,7 +221,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		socialIssuers[name] = iss
 	}
 	var reload <-chan struct{}
-	if *tlsCert != "" || *tlsKey != "" {
+	if *tlsCert != "" || *tlsKey != "" || *providersFile != "" {
 		reload = reloadOnSIGHUP(ctx)
 	}
 	return app.Serve(ctx, app.Config{

@@ -134,6 +134,14 @@ func Serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	log := cfg.Logger
+	// A reload request (SIGHUP) goes to the TLS certificate and to the
+	// providers file, each from its own channel.
+	reloadProviders := cfg.Reload
+	if cfg.Reload != nil && cfg.TLSCert != "" && cfg.ProvidersFile != "" {
+		var tlsReload chan struct{}
+		reloadProviders, tlsReload = fanOut(ctx, cfg.Reload)
+		cfg.Reload = tlsReload
+	}
 	tlsConf, stopTLS, err := newTLS(ctx, cfg)
 	if err != nil {
 		return err
@@ -162,6 +170,9 @@ func Serve(ctx context.Context, cfg Config) error {
 			return err
 		}
 		log.Info("OIDC providers registered from file", "file", cfg.ProvidersFile, "count", n)
+		if reloadProviders != nil {
+			go reloadProvidersOn(ctx, reloadProviders, st, cfg.ProvidersFile, cfg.Clock, log)
+		}
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -319,6 +330,47 @@ func devNote(dev bool) string {
 		return ""
 	}
 	return "WARNING: development mode (--dev): test/test is accepted from anyone who can reach this server"
+}
+
+// fanOut copies every request of in to two channels (a pending request
+// stands for any number of them).
+func fanOut(ctx context.Context, in <-chan struct{}) (a, b chan struct{}) {
+	a, b = make(chan struct{}, 1), make(chan struct{}, 1)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-in:
+				for _, c := range []chan struct{}{a, b} {
+					select {
+					case c <- struct{}{}:
+					default:
+					}
+				}
+			}
+		}
+	}()
+	return a, b
+}
+
+// reloadProvidersOn registers the providers file again on every reload
+// request (SIGHUP); a file that does not load is logged and changes
+// nothing.
+func reloadProvidersOn(ctx context.Context, reload <-chan struct{}, st fedid.Store, file string, clock fedid.Clock, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-reload:
+			n, err := LoadProviders(ctx, st, file, clock.Now())
+			if err != nil {
+				log.Error("OIDC providers file not reloaded", "file", file, "err", err)
+				continue
+			}
+			log.Info("OIDC providers reloaded from file", "file", file, "count", n)
+		}
+	}
 }
 
 // newRegistry is /metrics' registry: Go and process collectors, and the
