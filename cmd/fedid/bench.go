@@ -15,8 +15,8 @@ import (
 
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/app"
-	"github.com/fedid/fedid/internal/store/sqlstore"
 	"github.com/fedid/fedid/internal/bench"
+	"github.com/fedid/fedid/internal/store/sqlstore"
 )
 
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
