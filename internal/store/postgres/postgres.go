@@ -85,7 +85,9 @@ func Open(ctx context.Context, url string, opts ...sqlstore.Option) (*Store, err
 		pool.Close()
 		return nil, err
 	}
-	if err := s.SealAtOpen(ctx); err != nil {
+	// The old values stay in dead row versions until autovacuum (or a
+	// VACUUM) reclaims them; no query returns them.
+	if _, err := s.SealAtOpen(ctx); err != nil {
 		pool.Close()
 		return nil, err
 	}

@@ -123,7 +123,15 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (_ *Store, 
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
 	}
 	s.Store = sqlDialect.Store(conn{db: r, stmts: s.rq.m}, conn{db: w}, s, sqlstore.Collect(opts))
-	if err := s.SealAtOpen(ctx); err != nil {
+	n, err := s.SealAtOpen(ctx)
+	if err == nil && n > 0 {
+		// The rows replaced by their sealed form leave their old bytes in
+		// free pages and cells of the file; VACUUM rewrites the file
+		// without them.
+		_, err = w.ExecContext(ctx, `VACUUM`)
+		err = sqlDialect.Wrap("vacuum after sealing", err)
+	}
+	if err != nil {
 		s.Close()
 		opened = nil
 		return nil, err

@@ -134,10 +134,10 @@ func eachSecret(ctx context.Context, s *SQL, q Querier, c secretColumn, fn func(
 // refuses the open with the ID of that key. Engines call it after their
 // migrations; it reads first and writes only when there is work, so that
 // instances starting together on one database do not all write.
-func (s *Store) sealAtOpen(ctx context.Context) error {
+func (s *Store) sealAtOpen(ctx context.Context) (int, error) {
 	counts, err := s.Census(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	work := 0
 	for id, n := range counts {
@@ -146,11 +146,11 @@ func (s *Store) sealAtOpen(ctx context.Context) error {
 		case id == "" || s.prev[id] != nil:
 			work += n
 		default:
-			return &seal.NeedKeyError{Need: id, Have: s.key.ID()}
+			return 0, &seal.NeedKeyError{Need: id, Have: s.key.ID()}
 		}
 	}
 	if work == 0 {
-		return nil
+		return 0, nil
 	}
 	var n int
 	err = s.up.Update(ctx, func(t fedid.Tx) error {
@@ -198,14 +198,14 @@ func (s *Store) sealAtOpen(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		return s.s.errorf("seal secrets: %w", err)
+		return 0, s.s.errorf("seal secrets: %w", err)
 	}
 	if s.key == nil {
 		s.log.Warn("secrets of the store unsealed: they are now stored in plaintext", "count", n)
 	} else {
 		s.log.Info("secrets of the store sealed with the master key", "count", n, "master_key", s.key.ID())
 	}
-	return nil
+	return n, nil
 }
 
 // openString and openBytes open a secret read from the row (table, pk).

@@ -45,8 +45,9 @@ func (s *SQL) Store(r, w Querier, up Updater, o Options) *Store {
 
 // SealAtOpen finishes opening the store, after the engine's migrations:
 // it seals (or re-seals) the stored secrets as the Options ask, or refuses
-// a store sealed with a master key it was not given.
-func (s *Store) SealAtOpen(ctx context.Context) error { return s.sealAtOpen(ctx) }
+// a store sealed with a master key it was not given. It returns how many
+// secrets it sealed again.
+func (s *Store) SealAtOpen(ctx context.Context) (int, error) { return s.sealAtOpen(ctx) }
 
 // PutAccessKey stores or replaces an access key.
 func (s *Store) PutAccessKey(ctx context.Context, k fedid.AccessKey) error {
