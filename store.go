@@ -87,7 +87,7 @@ type Store interface {
 	// CountAccessKeys counts the stored access keys.
 	CountAccessKeys(ctx context.Context) (int, error)
 	// ListAccessKeys lists every stored access key, newest first (Created
-	// descending, then ID descending).
+	// descending, then ID descending), without its secret.
 	ListAccessKeys(ctx context.Context) ([]AccessKey, error)
 	// DeleteAccessKey deletes an access key; ErrNotFound when absent.
 	DeleteAccessKey(ctx context.Context, id string) error

@@ -28,7 +28,9 @@ import (
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/app"
 	"github.com/fedid/fedid/internal/federation"
+	"github.com/fedid/fedid/internal/seal"
 	"github.com/fedid/fedid/internal/store/postgres/pgtest"
+	"github.com/fedid/fedid/internal/store/sqlstore"
 )
 
 // Second account's key, seeded into the database before start.
@@ -67,6 +69,26 @@ type startOpts struct {
 	tlsPoll         time.Duration
 }
 
+// sealedKey is the master key of the whole suite with FEDID_E2E_SEALED=1
+// (every store then seals its secrets); nil otherwise.
+var sealedKey = func() *seal.Key {
+	if os.Getenv("FEDID_E2E_SEALED") != "1" {
+		return nil
+	}
+	text, err := seal.Generate()
+	if err != nil {
+		panic(err)
+	}
+	k, err := seal.Parse([]byte(text))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+// storeOpts are the options of every store the suite opens itself.
+func storeOpts() []sqlstore.Option { return []sqlstore.Option{sqlstore.WithMasterKey(sealedKey)} }
+
 // start runs fedid with the loopback test key and a second account's key.
 func start(tb testing.TB, o startOpts) *server {
 	tb.Helper()
@@ -78,7 +100,7 @@ func start(tb testing.TB, o startOpts) *server {
 		}
 	}
 	ctx := context.Background()
-	st, err := app.OpenStore(ctx, o.db)
+	st, err := app.OpenStore(ctx, o.db, storeOpts()...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -114,6 +136,7 @@ func start(tb testing.TB, o startOpts) *server {
 			Reload:            o.reload,
 			ProvidersFile:     o.providersFile,
 			TLSPoll:           o.tlsPoll,
+			MasterKey:         sealedKey,
 			Ready:             func(addr string) { ready <- addr },
 		})
 	}()

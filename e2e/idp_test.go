@@ -126,7 +126,7 @@ func (p *idp) token(tb testing.TB, claims map[string]any) string {
 func registerProvider(tb testing.TB, s *server, account, issuer string, clients ...string) string {
 	tb.Helper()
 	ctx := context.Background()
-	st, err := app.OpenStore(ctx, s.DB)
+	st, err := app.OpenStore(ctx, s.DB, storeOpts()...)
 	if err != nil {
 		tb.Fatal(err)
 	}

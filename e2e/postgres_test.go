@@ -187,7 +187,7 @@ func TestPostgresRotationOnBoth(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st, err := postgres.Open(ctx, url)
+			st, err := postgres.Open(ctx, url, storeOpts()...)
 			if err != nil {
 				t.Error(err)
 				return
@@ -204,7 +204,7 @@ func TestPostgresRotationOnBoth(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	st, err := postgres.Open(ctx, url)
+	st, err := postgres.Open(ctx, url, storeOpts()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/app"
 	"github.com/fedid/fedid/internal/bench"
+	"github.com/fedid/fedid/internal/store/sqlstore"
 )
 
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -131,7 +132,11 @@ func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *n <= 0 || *batch <= 0 {
 		return errors.New("seed: --identities and --batch must be positive")
 	}
-	st, err := app.OpenStore(ctx, c.db)
+	mk, err := c.masterKey()
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	st, err := app.OpenStore(ctx, c.db, sqlstore.WithMasterKey(mk))
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/fedid/fedid/internal/app"
 	"github.com/fedid/fedid/internal/federation"
 	"github.com/fedid/fedid/internal/keys"
+	"github.com/fedid/fedid/internal/store/sqlstore"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -37,6 +38,9 @@ Usage:
   fedid oidc-providers remove --arn ARN
                                       register OpenID Connect providers pools can trust
   fedid signing-keys rotate           publish a new token signing key now
+  fedid master-key generate > FILE    make a master key that seals secrets at rest
+  fedid master-key rotate --old FILE --new FILE
+                                      re-seal the store's secrets with a new master key
   fedid bench [flags]                 load a Cognito Identity endpoint, report figures
   fedid seed --identities N [--pool ID]
                                       create N developer identities directly in the database
@@ -72,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return errors.New("usage: fedid signing-keys rotate [--db PATH] [--region REGION]")
 		}
 		return signingKeysRotate(ctx, args[2:], stdout, stderr)
+	case "master-key":
+		return masterKeyCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "fedid", version)
 		return nil
@@ -109,11 +115,17 @@ type commonFlags struct {
 	db     string
 	region string
 	create bool
+	// masterKeyFile names the master key of the store's secrets; opts,
+	// when set, replace the options it gives openExisting.
+	masterKeyFile string
+	opts          []sqlstore.Option
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.db, "db", env("FEDID_DB", "fedid.db"), "SQLite file, or a postgres:// URL (env FEDID_DB)")
 	fs.StringVar(&c.region, "region", env("FEDID_REGION", "us-east-1"), "region of the deployment (env FEDID_REGION)")
+	fs.StringVar(&c.masterKeyFile, "master-key-file", env("FEDID_MASTER_KEY_FILE", ""),
+		"file of the master key (32 bytes, base64) that seals the store's secrets at rest (env FEDID_MASTER_KEY_FILE)")
 }
 
 // registerAdmin adds the flags of the admin subcommands, which work on an
@@ -134,7 +146,15 @@ func (c *commonFlags) openExisting(ctx context.Context) (fedid.Store, error) {
 			return nil, fmt.Errorf("no database at %s: point --db (or FEDID_DB) at the database fedid serves, or add --create to make a new one there", abs)
 		}
 	}
-	return app.OpenStore(ctx, c.db)
+	opts := c.opts
+	if opts == nil {
+		k, err := c.masterKey()
+		if err != nil {
+			return nil, err
+		}
+		opts = []sqlstore.Option{sqlstore.WithMasterKey(k)}
+	}
+	return app.OpenStore(ctx, c.db, opts...)
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -186,6 +206,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if err := keys.UseSigner(*signer); err != nil {
 		return fmt.Errorf("serve: --signer: %w", err)
+	}
+	masterKey, err := c.masterKey()
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
@@ -249,6 +273,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		CredentialsTTL: *credTTL,
 		Throttle:       *throttle,
 		DebugAddr:      *debugAddr,
+		MasterKey:      masterKey,
 		Logger:         log,
 	})
 }

@@ -28,10 +28,12 @@ import (
 	"github.com/fedid/fedid/internal/identity"
 	"github.com/fedid/fedid/internal/keys"
 	"github.com/fedid/fedid/internal/oidc"
+	"github.com/fedid/fedid/internal/seal"
 	"github.com/fedid/fedid/internal/server"
 	"github.com/fedid/fedid/internal/sigv4"
 	"github.com/fedid/fedid/internal/store/postgres"
 	"github.com/fedid/fedid/internal/store/sqlite"
+	"github.com/fedid/fedid/internal/store/sqlstore"
 	"github.com/fedid/fedid/internal/ttlcache"
 )
 
@@ -86,6 +88,10 @@ type Config struct {
 	// (default a minute).
 	KeyReload time.Duration
 
+	// MasterKey, when set, seals the store's secrets at rest; nil keeps
+	// them in plaintext.
+	MasterKey *seal.Key
+
 	Logger *slog.Logger
 	Clock  fedid.Clock
 	// Ready, when set, is called with the bound address once the server
@@ -94,16 +100,16 @@ type Config struct {
 }
 
 // OpenStore opens the store a --db value names: a SQLite file, or a
-// PostgreSQL URL.
-func OpenStore(ctx context.Context, db string) (fedid.Store, error) {
+// PostgreSQL URL; opts say how its secrets are sealed.
+func OpenStore(ctx context.Context, db string, opts ...sqlstore.Option) (fedid.Store, error) {
 	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
-		st, err := postgres.Open(ctx, db)
+		st, err := postgres.Open(ctx, db, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 		return st, nil
 	}
-	st, err := sqlite.Open(ctx, db)
+	st, err := sqlite.Open(ctx, db, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -147,7 +153,10 @@ func Serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer stopTLS()
-	st, err := OpenStore(ctx, cfg.DB)
+	if cfg.MasterKey == nil && !auth.IsLoopback(cfg.Addr) {
+		log.Warn("no master key: the store keeps signing keys and access key secrets in plaintext; give one with --master-key-file")
+	}
+	st, err := OpenStore(ctx, cfg.DB, sqlstore.WithMasterKey(cfg.MasterKey), sqlstore.WithLogger(log))
 	if err != nil {
 		return err
 	}

@@ -65,8 +65,9 @@ type Store struct {
 var _ fedid.Store = (*Store)(nil)
 
 // Open connects to the database a postgres:// URL names and applies
-// pending migrations.
-func Open(ctx context.Context, url string) (*Store, error) {
+// pending migrations. Options say how secrets are sealed
+// (sqlstore.WithMasterKey).
+func Open(ctx context.Context, url string, opts ...sqlstore.Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse URL: %w", redact(err))
@@ -79,8 +80,14 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: connect: %w", redact(err))
 	}
 	s := &Store{pool: pool, retryFor: retryBudget}
-	s.Store = sqlDialect.Store(pgConn{pool}, pgConn{pool}, s)
+	s.Store = sqlDialect.Store(pgConn{pool}, pgConn{pool}, s, sqlstore.Collect(opts))
 	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	// The old values stay in dead row versions until autovacuum (or a
+	// VACUUM) reclaims them; no query returns them.
+	if _, err := s.SealAtOpen(ctx); err != nil {
 		pool.Close()
 		return nil, err
 	}
@@ -178,7 +185,7 @@ func (s *Store) update(ctx context.Context, fn func(tx fedid.Tx) error) error {
 	if err != nil {
 		return sqlDialect.Wrap("begin", err)
 	}
-	if err := fn(sqlDialect.Tx(pgConn{pgTx})); err != nil {
+	if err := fn(s.Store.Tx(pgConn{pgTx})); err != nil {
 		pgTx.Rollback(context.WithoutCancel(ctx))
 		return err
 	}

@@ -69,7 +69,8 @@ func dsn(path string, writer bool) string {
 // Open opens (creating if needed) the database file and applies pending
 // migrations. A database it cannot write (a read-only file or directory, a
 // directory that does not exist) is refused with a message naming it.
-func Open(ctx context.Context, path string) (_ *Store, err error) {
+// Options say how secrets are sealed (sqlstore.WithMasterKey).
+func Open(ctx context.Context, path string, opts ...sqlstore.Option) (_ *Store, err error) {
 	var opened []*sql.DB
 	defer func() {
 		if err != nil {
@@ -121,7 +122,20 @@ func Open(ctx context.Context, path string) (_ *Store, err error) {
 	if s.rq, err = prepare(ctx, r, readPath); err != nil {
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
 	}
-	s.Store = sqlDialect.Store(conn{db: r, stmts: s.rq.m}, conn{db: w}, s)
+	s.Store = sqlDialect.Store(conn{db: r, stmts: s.rq.m}, conn{db: w}, s, sqlstore.Collect(opts))
+	n, err := s.SealAtOpen(ctx)
+	if err == nil && n > 0 {
+		// The rows replaced by their sealed form leave their old bytes in
+		// free pages and cells of the file; VACUUM rewrites the file
+		// without them.
+		_, err = w.ExecContext(ctx, `VACUUM`)
+		err = sqlDialect.Wrap("vacuum after sealing", err)
+	}
+	if err != nil {
+		s.Close()
+		opened = nil
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -216,7 +230,7 @@ func (s *Store) update(ctx context.Context, fn func(tx fedid.Tx) error) error {
 	if err != nil {
 		return sqlDialect.Wrap("begin", err)
 	}
-	if err := fn(sqlDialect.Tx(txConn{tx: sqlTx, stmts: s.wq.m})); err != nil {
+	if err := fn(s.Store.Tx(txConn{tx: sqlTx, stmts: s.wq.m})); err != nil {
 		sqlTx.Rollback()
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/seal"
 	"github.com/fedid/fedid/internal/store/codec"
 )
 
@@ -11,22 +12,25 @@ import (
 type SQL struct {
 	*Dialect
 	Statements
+	secrets []secretColumn
 }
 
 // New translates every statement for d.
 func New(d Dialect) *SQL {
 	d.compile()
-	return &SQL{Dialect: &d, Statements: newStatements(&d)}
+	return &SQL{Dialect: &d, Statements: newStatements(&d), secrets: secretColumns(&d)}
 }
 
-// Reader implements fedid.Reader with the queries of q: the engine's read
-// connections, or a transaction.
-func (s *SQL) Reader(q Querier) Reader { return Reader{s: s, q: q} }
+// Reader implements fedid.Reader with the queries of q (the engine's read
+// connections, or a transaction), opening secrets with key (nil: stored
+// in plaintext).
+func (s *SQL) Reader(q Querier, key *seal.Key) Reader { return Reader{s: s, q: q, key: key} }
 
 // Reader implements fedid.Reader.
 type Reader struct {
-	s *SQL
-	q Querier
+	s   *SQL
+	q   Querier
+	key *seal.Key
 }
 
 var _ fedid.Reader = Reader{}
@@ -58,10 +62,15 @@ func scanIdentity(row scanner) (*fedid.Identity, error) {
 func (r Reader) GetAccessKey(ctx context.Context, id string) (*fedid.AccessKey, error) {
 	var k fedid.AccessKey
 	var created, used int64
-	if err := r.q.QueryRow(ctx, r.s.AccessKey, id).Scan(&k.ID, &k.Secret, &k.Account, &created, &used); err != nil {
+	var secret string
+	if err := r.q.QueryRow(ctx, r.s.AccessKey, id).Scan(&k.ID, &secret, &k.Account, &created, &used); err != nil {
 		return nil, r.s.Wrap("get access key", err)
 	}
 	k.Created, k.LastUsed = fromNS(created), fromNS(used)
+	var err error
+	if k.Secret, err = r.openString(secret, "access_keys", k.ID); err != nil {
+		return nil, err
+	}
 	return &k, nil
 }
 
@@ -218,8 +227,13 @@ func (r Reader) SigningKeys(ctx context.Context) ([]fedid.SigningKey, error) {
 	for rows.Next() {
 		var k fedid.SigningKey
 		var c, a, rt, e int64
-		if err := rows.Scan(&k.ID, &k.Seq, &k.PrivateKey, &c, &a, &rt, &e); err != nil {
+		var stored []byte
+		if err := rows.Scan(&k.ID, &k.Seq, &stored, &c, &a, &rt, &e); err != nil {
 			return nil, r.s.Wrap("signing keys", err)
+		}
+		var err error
+		if k.PrivateKey, err = r.openBytes(stored, "signing_keys", k.ID); err != nil {
+			return nil, err
 		}
 		k.CreatedAt, k.ActiveAt, k.RetiredAt, k.ExpiresAt = fromNS(c), fromNS(a), fromNS(rt), fromNS(e)
 		out = append(out, k)

@@ -73,7 +73,7 @@ func newStatements(d *Dialect) Statements {
 		putAccessKey: t(`INSERT INTO access_keys (id, secret, account, created) VALUES (?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET secret = excluded.secret, account = excluded.account`),
 		countAccessKeys: t(`SELECT COUNT(*) FROM access_keys`),
-		listAccessKeys:  t(`SELECT id, secret, account, created, last_used FROM access_keys ORDER BY created DESC, id DESC`),
+		listAccessKeys:  t(`SELECT id, account, created, last_used FROM access_keys ORDER BY created DESC, id DESC`),
 		deleteAccessKey: t(`DELETE FROM access_keys WHERE id = ?`),
 		// The guard keeps the later time when two instances (or a late
 		// flush) race, without GREATEST/MAX, which the engines spell

@@ -3,9 +3,11 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"time"
 
 	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/seal"
 	"github.com/fedid/fedid/internal/store/codec"
 )
 
@@ -19,20 +21,38 @@ type Updater interface {
 // the engine that embeds it. Its Reader reads on the engine's read
 // connections; single writes outside a transaction go to w.
 type Store struct {
-	Reader
-	w  Querier
-	up Updater
+	Reader // its key seals and opens the secrets
+	w      Querier
+	up     Updater
+	prev   map[string]*seal.Key // by ID
+	log    *slog.Logger
 }
 
 // Store returns the shared part of an engine's store: reads through r,
-// writes through w, transactions through up.
-func (s *SQL) Store(r, w Querier, up Updater) *Store {
-	return &Store{Reader: s.Reader(r), w: w, up: up}
+// writes through w, transactions through up, secrets sealed as o says.
+func (s *SQL) Store(r, w Querier, up Updater, o Options) *Store {
+	st := &Store{Reader: s.Reader(r, o.MasterKey), w: w, up: up, prev: map[string]*seal.Key{}, log: o.Log}
+	if st.log == nil {
+		st.log = slog.Default()
+	}
+	for _, k := range o.Previous {
+		if k != nil && k.ID() != o.MasterKey.ID() {
+			st.prev[k.ID()] = k
+		}
+	}
+	return st
 }
+
+// SealAtOpen finishes opening the store, after the engine's migrations:
+// it seals (or re-seals) the stored secrets as the Options ask, or refuses
+// a store sealed with a master key it was not given. It returns how many
+// secrets it sealed again.
+func (s *Store) SealAtOpen(ctx context.Context) (int, error) { return s.sealAtOpen(ctx) }
 
 // PutAccessKey stores or replaces an access key.
 func (s *Store) PutAccessKey(ctx context.Context, k fedid.AccessKey) error {
-	_, err := s.w.Exec(ctx, s.s.putAccessKey, k.ID, k.Secret, k.Account, ns(k.Created))
+	secret := s.key.SealString(k.Secret, rowID("access_keys", k.ID))
+	_, err := s.w.Exec(ctx, s.s.putAccessKey, k.ID, secret, k.Account, ns(k.Created))
 	return s.s.Wrap("put access key", err)
 }
 
@@ -43,7 +63,8 @@ func (s *Store) CountAccessKeys(ctx context.Context) (int, error) {
 	return n, s.s.Wrap("count access keys", err)
 }
 
-// ListAccessKeys lists every access key, newest first.
+// ListAccessKeys lists every access key, newest first, without their
+// secrets (a listing never needs them, and they may be sealed).
 func (s *Store) ListAccessKeys(ctx context.Context) ([]fedid.AccessKey, error) {
 	rows, err := s.q.Query(ctx, s.s.listAccessKeys)
 	if err != nil {
@@ -54,7 +75,7 @@ func (s *Store) ListAccessKeys(ctx context.Context) ([]fedid.AccessKey, error) {
 	for rows.Next() {
 		var k fedid.AccessKey
 		var created, used int64
-		if err := rows.Scan(&k.ID, &k.Secret, &k.Account, &created, &used); err != nil {
+		if err := rows.Scan(&k.ID, &k.Account, &created, &used); err != nil {
 			return nil, s.s.Wrap("list access keys", err)
 		}
 		k.Created, k.LastUsed = fromNS(created), fromNS(used)
@@ -96,7 +117,7 @@ func (s *Store) UpdateSigningKeys(ctx context.Context, fn func([]fedid.SigningKe
 		}
 		return codec.ReplaceKeys(old, next, func(k fedid.SigningKey) error {
 			_, err := tx.q.Exec(ctx, s.s.putKey,
-				k.ID, k.Seq, k.PrivateKey, ns(k.CreatedAt), ns(k.ActiveAt), ns(k.RetiredAt), ns(k.ExpiresAt))
+				k.ID, k.Seq, s.key.Seal(k.PrivateKey, rowID("signing_keys", k.ID)), ns(k.CreatedAt), ns(k.ActiveAt), ns(k.RetiredAt), ns(k.ExpiresAt))
 			return s.s.Wrap("put signing key", err)
 		}, func(id string) error {
 			_, err := tx.q.Exec(ctx, s.s.deleteKey, id)
@@ -171,7 +192,8 @@ func (s *Store) PutSession(ctx context.Context, se fedid.Session) error {
 	if err != nil {
 		return s.s.errorf("put session: %w", err)
 	}
-	_, err = s.w.Exec(ctx, s.s.putSession, se.AccessKeyID, se.Secret, se.TokenHash, se.Account, se.RoleARN,
+	secret := s.key.SealString(se.Secret, rowID("sessions", se.AccessKeyID))
+	_, err = s.w.Exec(ctx, s.s.putSession, se.AccessKeyID, secret, se.TokenHash, se.Account, se.RoleARN,
 		se.IdentityID, se.PoolID, string(tags), ns(se.CreatedAt), ns(se.ExpiresAt))
 	return s.s.Wrap("put session", err)
 }
@@ -179,14 +201,17 @@ func (s *Store) PutSession(ctx context.Context, se fedid.Session) error {
 // GetSession returns the session of an access key ID.
 func (s *Store) GetSession(ctx context.Context, accessKeyID string) (*fedid.Session, error) {
 	var se fedid.Session
-	var tags string
+	var tags, secret string
 	var created, expires int64
-	err := s.q.QueryRow(ctx, s.s.getSession, accessKeyID).Scan(&se.AccessKeyID, &se.Secret, &se.TokenHash,
+	err := s.q.QueryRow(ctx, s.s.getSession, accessKeyID).Scan(&se.AccessKeyID, &secret, &se.TokenHash,
 		&se.Account, &se.RoleARN, &se.IdentityID, &se.PoolID, &tags, &created, &expires)
 	if err != nil {
 		return nil, s.s.Wrap("get session", err)
 	}
 	se.CreatedAt, se.ExpiresAt = fromNS(created), fromNS(expires)
+	if se.Secret, err = s.openString(secret, "sessions", se.AccessKeyID); err != nil {
+		return nil, err
+	}
 	if err := json.Unmarshal([]byte(tags), &se.Tags); err != nil {
 		return nil, s.s.errorf("session tags: %w", err)
 	}

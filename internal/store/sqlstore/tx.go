@@ -15,8 +15,9 @@ type Tx struct {
 
 var _ fedid.Tx = (*Tx)(nil)
 
-// Tx returns the operations of a transaction whose queries q runs.
-func (s *SQL) Tx(q Querier) *Tx { return &Tx{Reader{s: s, q: q}} }
+// Tx returns the operations of a transaction whose queries q runs, with
+// the store's master key.
+func (s *Store) Tx(q Querier) *Tx { return &Tx{Reader{s: s.s, q: q, key: s.key}} }
 
 // CreatePool implements fedid.Tx.
 func (t *Tx) CreatePool(ctx context.Context, p *fedid.Pool) error {

@@ -123,7 +123,7 @@ func testAccessKeyLifecycle(t *testing.T, s fedid.Store) {
 	if err != nil || len(ks) != 3 || ks[0].ID != "AKIANEW" || ks[1].ID != "AKIAMID" || ks[2].ID != "AKIAOLD" {
 		t.Fatalf("list %v %v", ks, err)
 	}
-	if !ks[0].Created.Equal(base.Add(2*time.Hour)) || !ks[0].LastUsed.IsZero() || ks[0].Secret != "sAKIANEW" {
+	if !ks[0].Created.Equal(base.Add(2*time.Hour)) || !ks[0].LastUsed.IsZero() || ks[0].Secret != "" { // a listing carries no secret
 		t.Fatalf("listed key %+v", ks[0])
 	}
 	used := base.Add(3 * time.Hour)
@@ -417,9 +417,9 @@ func testConcurrentSigningKeys(t *testing.T, s fedid.Store) {
 
 // Open opens a store for a test with an engine's Open and closes it when
 // the test ends (closing twice is harmless).
-func Open[S interface{ Close() error }](tb testing.TB, open func(context.Context, string) (S, error), where string) S {
+func Open[S interface{ Close() error }, O any](tb testing.TB, open func(context.Context, string, ...O) (S, error), where string, opts ...O) S {
 	tb.Helper()
-	s, err := open(context.Background(), where)
+	s, err := open(context.Background(), where, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
