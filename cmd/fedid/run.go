@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -21,8 +22,44 @@ import (
 	"github.com/fedid/fedid/internal/store/sqlstore"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and commit are set at build time by scripts/release.sh
+// (-ldflags "-X main.version=... -X main.commit=..."); otherwise they come
+// from the build information Go records (the module version for go
+// install, the VCS revision for a build in a checkout).
+var (
+	version = ""
+	commit  = ""
+)
+
+// versionText is what fedid version prints: version, commit, Go version,
+// platform and the RS512 signer.
+func versionText() string {
+	v, c, dirty := version, commit, false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				if c == "" {
+					c = s.Value
+				}
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if v == "" {
+		v = "dev"
+	}
+	if c == "" {
+		c = "unknown"
+	} else if dirty {
+		c += " (modified)"
+	}
+	return fmt.Sprintf("fedid %s\ncommit %s\n%s %s/%s\nsigner %s\n", v, c, runtime.Version(), runtime.GOOS, runtime.GOARCH, keys.Backend())
+}
 
 const usage = `fedid: a self-hosted AWS Cognito Identity (identity pools)
 
@@ -79,7 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "master-key":
 		return masterKeyCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "fedid", version)
+		fmt.Fprint(stdout, versionText())
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -60,7 +60,8 @@ func TestServeRefusesNonLoopbackWithoutKey(t *testing.T) {
 
 func TestCommands(t *testing.T) {
 	var out, errb bytes.Buffer
-	if err := run(context.Background(), []string{"version"}, &out, &errb); err != nil || !strings.HasPrefix(out.String(), "fedid ") {
+	if err := run(context.Background(), []string{"version"}, &out, &errb); err != nil || !strings.HasPrefix(out.String(), "fedid ") ||
+		!strings.Contains(out.String(), "\ncommit ") || !strings.Contains(out.String(), "\ngo1.") || !strings.Contains(out.String(), "\nsigner ") {
 		t.Fatalf("version: %v %q", err, out.String())
 	}
 	if err := run(context.Background(), nil, &out, &errb); err == nil {
