@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/auth"
@@ -339,64 +338,6 @@ func devNote(dev bool) string {
 		return ""
 	}
 	return "WARNING: development mode (--dev): test/test is accepted from anyone who can reach this server"
-}
-
-// fanOut copies every request of in to two channels (a pending request
-// stands for any number of them).
-func fanOut(ctx context.Context, in <-chan struct{}) (a, b chan struct{}) {
-	a, b = make(chan struct{}, 1), make(chan struct{}, 1)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-in:
-				for _, c := range []chan struct{}{a, b} {
-					select {
-					case c <- struct{}{}:
-					default:
-					}
-				}
-			}
-		}
-	}()
-	return a, b
-}
-
-// reloadProvidersOn registers the providers file again on every reload
-// request (SIGHUP); a file that does not load is logged and changes
-// nothing.
-func reloadProvidersOn(ctx context.Context, reload <-chan struct{}, st fedid.Store, file string, clock fedid.Clock, log *slog.Logger) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-reload:
-			n, err := LoadProviders(ctx, st, file, clock.Now())
-			if err != nil {
-				log.Error("OIDC providers file not reloaded", "file", file, "err", err)
-				continue
-			}
-			log.Info("OIDC providers reloaded from file", "file", file, "count", n)
-		}
-	}
-}
-
-// newRegistry is /metrics' registry: Go and process collectors, and the
-// store's own counters where it has them (SQLite's login cache).
-func newRegistry(st fedid.Store) *prometheus.Registry {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if c, ok := st.(interface{ LoginCacheStats() (uint64, uint64) }); ok {
-		reg.MustRegister(
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "fedid_login_cache_hits_total", Help: "Login lookups answered from memory (SQLite).",
-			}, func() float64 { h, _ := c.LoginCacheStats(); return float64(h) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "fedid_login_cache_misses_total", Help: "Login lookups that read the database (SQLite).",
-			}, func() float64 { _, m := c.LoginCacheStats(); return float64(m) }))
-	}
-	return reg
 }
 
 // servePprof serves net/http/pprof on addr until the returned stop.

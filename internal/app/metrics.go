@@ -1,0 +1,24 @@
+package app
+
+import (
+	"github.com/fedid/fedid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// newRegistry is /metrics' registry: Go and process collectors, and the
+// store's own counters where it has them (SQLite's login cache).
+func newRegistry(st fedid.Store) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if c, ok := st.(interface{ LoginCacheStats() (uint64, uint64) }); ok {
+		reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "fedid_login_cache_hits_total", Help: "Login lookups answered from memory (SQLite).",
+			}, func() float64 { h, _ := c.LoginCacheStats(); return float64(h) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "fedid_login_cache_misses_total", Help: "Login lookups that read the database (SQLite).",
+			}, func() float64 { _, m := c.LoginCacheStats(); return float64(m) }))
+	}
+	return reg
+}
