@@ -2,11 +2,13 @@
 # loaded at run time), run on a slim Debian with libcrypto as a non-root
 # user, the SQLite store on the /data volume.
 #
-#   podman build -t fedid .          (or docker build)
+#   docker build -t fedid .   (podman: podman build --format docker, which
+#                               keeps the HEALTHCHECK)
 #   podman run -p 9600:9600 -v fedid-data:/data -e FEDID_DEV=1 fedid
 #
 # BUILD_IMAGE and RUNTIME_IMAGE can name local images (for machines that
-# reach no registry: scripts/image.sh makes both from Debian packages).
+# reach no registry: scripts/image.sh makes both from Debian packages and
+# checks the image).
 ARG BUILD_IMAGE=golang:1.26-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
