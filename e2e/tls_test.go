@@ -195,6 +195,16 @@ func TestTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// /metrics says when the certificate served expires.
+	mres, err := hc.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := io.ReadAll(mres.Body)
+	mres.Body.Close()
+	if !strings.Contains(string(mb), "fedid_tls_certificate_expiry_timestamp_seconds ") {
+		t.Fatal("/metrics has no TLS certificate expiry")
+	}
 
 	// A third party verifies the token from the discovery document, all
 	// over HTTPS.

@@ -147,7 +147,7 @@ func Serve(ctx context.Context, cfg Config) error {
 		reloadProviders, tlsReload = fanOut(ctx, cfg.Reload)
 		cfg.Reload = tlsReload
 	}
-	tlsConf, stopTLS, err := newTLS(ctx, cfg)
+	tlsConf, stopTLS, certNotAfter, err := newTLS(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -194,6 +194,12 @@ func Serve(ctx context.Context, cfg Config) error {
 	cfg.Issuer = issuerFor(cfg.Issuer, scheme, cfg.Addr, ln.Addr().String(), log)
 
 	reg := newRegistry(st)
+	if certNotAfter != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "fedid_tls_certificate_expiry_timestamp_seconds",
+			Help: "When the TLS certificate being served expires (Unix seconds).",
+		}, func() float64 { return float64(certNotAfter().Unix()) }))
+	}
 	signSeconds := prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "fedid_sign_duration_seconds",
 		Help:    "RS512 signature latency, queueing for a batch included.",

@@ -34,16 +34,16 @@ type certReloader struct {
 // HTTP, and starts watching the certificate until stop. The pair must load
 // at start: a server that cannot present a certificate refuses to start
 // rather than fail every handshake.
-func newTLS(ctx context.Context, cfg Config) (conf *tls.Config, stop func(), err error) {
+func newTLS(ctx context.Context, cfg Config) (conf *tls.Config, stop func(), notAfter func() time.Time, err error) {
 	if cfg.TLSCert == "" && cfg.TLSKey == "" {
-		return nil, func() {}, nil
+		return nil, func() {}, nil, nil
 	}
 	if cfg.TLSCert == "" || cfg.TLSKey == "" {
-		return nil, nil, errors.New("--tls-cert and --tls-key (FEDID_TLS_CERT, FEDID_TLS_KEY) must be set together")
+		return nil, nil, nil, errors.New("--tls-cert and --tls-key (FEDID_TLS_CERT, FEDID_TLS_KEY) must be set together")
 	}
 	r := &certReloader{certFile: cfg.TLSCert, keyFile: cfg.TLSKey, log: cfg.Logger}
 	if err := r.load("start"); err != nil {
-		return nil, nil, fmt.Errorf("TLS: %w", err)
+		return nil, nil, nil, fmt.Errorf("TLS: %w", err)
 	}
 	poll := cfg.TLSPoll
 	if poll <= 0 {
@@ -55,7 +55,7 @@ func newTLS(ctx context.Context, cfg Config) (conf *tls.Config, stop func(), err
 		defer close(done)
 		r.watch(wctx, cfg.Reload, poll)
 	}()
-	return tlsConfig(r.getCertificate), func() { cancel(); <-done }, nil
+	return tlsConfig(r.getCertificate), func() { cancel(); <-done }, r.notAfter, nil
 }
 
 // tlsConfig is fedid's TLS server configuration: TLS 1.2 at least (1.0 and
@@ -99,6 +99,9 @@ func (r *certReloader) load(why string) error {
 	}
 	return nil
 }
+
+// notAfter is when the certificate being served expires.
+func (r *certReloader) notAfter() time.Time { return r.cert.Load().Leaf.NotAfter }
 
 // reload loads the pair again, keeping the old certificate if the new one
 // is bad.
