@@ -101,7 +101,7 @@ func TestMetrics(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	m := string(b)
-	want := []string{"fedid_sign_duration_seconds_count 10", "fedid_signing_key_age_seconds ", "fedid_throttled_requests_total 0",
+	want := []string{"fedid_sign_duration_seconds_count 10", `fedid_store_query_duration_seconds_count{statement="InsertIdentity"} 1`, "fedid_signing_key_age_seconds ", "fedid_throttled_requests_total 0",
 		`fedid_requests_total{code="OK",operation="GetOpenIdTokenForDeveloperIdentity"} 10`}
 	for _, w := range want {
 		if !strings.Contains(m, w) {

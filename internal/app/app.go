@@ -155,7 +155,13 @@ func Serve(ctx context.Context, cfg Config) error {
 	if cfg.MasterKey == nil && !auth.IsLoopback(cfg.Addr) {
 		log.Warn("no master key: the store keeps signing keys and access key secrets in plaintext; give one with --master-key-file")
 	}
-	st, err := OpenStore(ctx, cfg.DB, sqlstore.WithMasterKey(cfg.MasterKey), sqlstore.WithLogger(log))
+	storeSeconds := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "fedid_store_query_duration_seconds",
+		Help:    "Store statement latency by statement, rows read included.",
+		Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .1, .5},
+	}, []string{"statement"})
+	st, err := OpenStore(ctx, cfg.DB, sqlstore.WithMasterKey(cfg.MasterKey), sqlstore.WithLogger(log),
+		sqlstore.WithQueryObserver(func(stmt string, d time.Duration) { storeSeconds.WithLabelValues(stmt).Observe(d.Seconds()) }))
 	if err != nil {
 		return err
 	}
@@ -194,6 +200,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	cfg.Issuer = issuerFor(cfg.Issuer, scheme, cfg.Addr, ln.Addr().String(), log)
 
 	reg := newRegistry(st)
+	reg.MustRegister(storeSeconds)
 	if certNotAfter != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "fedid_tls_certificate_expiry_timestamp_seconds",

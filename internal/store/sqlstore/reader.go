@@ -13,6 +13,7 @@ type SQL struct {
 	*Dialect
 	Statements
 	secrets []secretColumn
+	statementNames
 }
 
 // New translates every statement for d.

@@ -21,6 +21,8 @@ type Options struct {
 	// Log tells when the store sealed its secrets at open; nil is
 	// slog.Default().
 	Log *slog.Logger
+	// Observe, when set, is told each statement's duration.
+	Observe QueryObserver
 }
 
 // Option sets one of the Options.

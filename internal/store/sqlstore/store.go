@@ -26,12 +26,15 @@ type Store struct {
 	up     Updater
 	prev   map[string]*seal.Key // by ID
 	log    *slog.Logger
+	// observe times the statements of transactions too (Tx).
+	observe QueryObserver
 }
 
 // Store returns the shared part of an engine's store: reads through r,
 // writes through w, transactions through up, secrets sealed as o says.
 func (s *SQL) Store(r, w Querier, up Updater, o Options) *Store {
-	st := &Store{Reader: s.Reader(r, o.MasterKey), w: w, up: up, prev: map[string]*seal.Key{}, log: o.Log}
+	st := &Store{Reader: s.Reader(s.timed(r, o.Observe), o.MasterKey), w: s.timed(w, o.Observe), up: up,
+		prev: map[string]*seal.Key{}, log: o.Log, observe: o.Observe}
 	if st.log == nil {
 		st.log = slog.Default()
 	}

@@ -17,7 +17,7 @@ var _ fedid.Tx = (*Tx)(nil)
 
 // Tx returns the operations of a transaction whose queries q runs, with
 // the store's master key.
-func (s *Store) Tx(q Querier) *Tx { return &Tx{Reader{s: s.s, q: q, key: s.key}} }
+func (s *Store) Tx(q Querier) *Tx { return &Tx{Reader{s: s.s, q: s.s.timed(q, s.observe), key: s.key}} }
 
 // CreatePool implements fedid.Tx.
 func (t *Tx) CreatePool(ctx context.Context, p *fedid.Pool) error {
