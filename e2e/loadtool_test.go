@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,6 +39,12 @@ func TestLoadTool(t *testing.T) {
 	}
 	if res.Errors != 20 || res.ErrorsByCode["InvalidSignatureException"] != 20 {
 		t.Fatalf("wrong secret: %+v", res)
+	}
+	// A setup that fails says why: the endpoint's code and message.
+	noPool := cfg
+	noPool.Secret = "wrong"
+	if _, err := bench.Run(ctx, noPool); err == nil || !strings.Contains(err.Error(), "create pool: InvalidSignatureException: The request signature we calculated") {
+		t.Fatalf("setup with a wrong secret: %v", err)
 	}
 
 	// A fast endpoint with forged tokens does not pass.

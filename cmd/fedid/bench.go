@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -82,7 +83,13 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if raw != nil && res.ServerCPUPerRequest > 0 && raw.CPUPerSignature > 0 {
 		res.CPURatio = res.ServerCPUPerRequest / raw.CPUPerSignature
 	}
-	return printResult(stdout, res, *asJSON)
+	if err := printResult(stdout, res, *asJSON); err != nil {
+		return err
+	}
+	if res.Requests > 0 && res.Errors == res.Requests {
+		return fmt.Errorf("bench: every request failed%s", counts(res.ErrorsByCode, " (", ")"))
+	}
+	return nil
 }
 
 func printResult(w io.Writer, r *bench.Result, asJSON bool) error {
@@ -93,9 +100,9 @@ func printResult(w io.Writer, r *bench.Result, asJSON bool) error {
 	}
 	if r.Endpoint != "" {
 		fmt.Fprintf(w, "endpoint  %s  pool %s  concurrency %d  %.1f s\n", r.Endpoint, r.Pool, r.Concurrency, r.Seconds)
-		fmt.Fprintf(w, "requests  %d (%.0f/s)  errors %d %v\n", r.Requests, r.Throughput, r.Errors, r.ErrorsByCode)
+		fmt.Fprintf(w, "requests  %d (%.0f/s)  errors %d%s\n", r.Requests, r.Throughput, r.Errors, counts(r.ErrorsByCode, " (", ")"))
 		fmt.Fprintf(w, "latency   p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n", r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max)
-		fmt.Fprintf(w, "by op     %v\n", r.PerOperation)
+		fmt.Fprintf(w, "by op     %s\n", counts(r.PerOperation, "", ""))
 		fmt.Fprintf(w, "tokens    %d verified against the JWKS, %d failed\n", r.TokensChecked, r.TokensBad)
 		if r.ServerCPUPerRequest > 0 {
 			fmt.Fprintf(w, "server    %.0f µs CPU per request (%.1f s CPU in all)\n", r.ServerCPUPerRequest, r.ServerCPUSeconds)
@@ -177,4 +184,27 @@ func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stderr, "\n")
 	fmt.Fprintf(stdout, "pool %s: %d identities (user-0 … user-%d) in %.1f s (%.0f/s)\n", p.ID, *n, *n-1, d.Seconds(), float64(*n)/d.Seconds())
 	return nil
+}
+
+// counts writes a count map as "a 3, b 1", keys sorted, between open and
+// close; nothing for an empty map.
+func counts(m map[string]int, open, close string) string {
+	if len(m) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(open)
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %d", k, m[k])
+	}
+	b.WriteString(close)
+	return b.String()
 }

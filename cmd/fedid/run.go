@@ -8,10 +8,13 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -147,6 +150,32 @@ func envDuration(name string, def time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
+// checkAddr refuses a listen address that is not host:port, saying what
+// to write (a port alone is the usual slip).
+func checkAddr(addr string) error {
+	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+		hint := "127.0.0.1:9600"
+		if _, err := strconv.Atoi(addr); err == nil {
+			hint = "127.0.0.1:" + addr
+		}
+		return fmt.Errorf("serve: --addr %q: use host:port, e.g. %s (0.0.0.0:PORT listens on every interface)", addr, hint)
+	}
+	return nil
+}
+
+// checkIssuer refuses an --issuer that is not an absolute http(s) URL:
+// verifiers compare it with the tokens' iss and fetch the JWKS under it.
+func checkIssuer(issuer string) error {
+	if issuer == "" {
+		return nil
+	}
+	u, err := url.Parse(issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("serve: --issuer %q must be an absolute http(s) URL without query or fragment, e.g. https://fedid.example.com", issuer)
+	}
+	return nil
+}
+
 // commonFlags are the store flags every subcommand shares.
 type commonFlags struct {
 	db     string
@@ -250,6 +279,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if err := checkAddr(*addr); err != nil {
+		return err
+	}
+	if err := checkIssuer(*issuer); err != nil {
+		return err
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {

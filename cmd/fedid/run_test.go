@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -96,5 +97,31 @@ func TestAdminCommandsNeedAnExistingStore(t *testing.T) {
 		if _, err := os.Stat(db); !errors.Is(err, fs.ErrNotExist) {
 			t.Fatalf("%v created %s", args, db)
 		}
+	}
+}
+
+// TestServeFlagMistakes: the usual slips get a message that says what to
+// write, before anything is opened.
+func TestServeFlagMistakes(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "f.db")
+	for args, want := range map[string]string{
+		"--addr 9705":           `use host:port, e.g. 127.0.0.1:9705`,
+		"--addr localhost":      `use host:port`,
+		"--issuer not-a-url":    `must be an absolute http(s) URL`,
+		"--issuer ftp://x.test": `must be an absolute http(s) URL`,
+	} {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), append(append([]string{"serve"}, strings.Fields(args)...), "--db", db), &out, &errb)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", args, err)
+		}
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Error("a refused start created the database")
+	}
+	// -h prints the flags and is no error to main (exit 0).
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"serve", "-h"}, &out, &errb); !errors.Is(err, flag.ErrHelp) || !strings.Contains(errb.String(), "-addr") {
+		t.Fatalf("serve -h: %v %q", err, errb.String())
 	}
 }

@@ -111,36 +111,51 @@ func newClient(cfg Config) *client {
 }
 
 // call sends one AWS JSON 1.1 request (signed unless unsigned) and
-// returns the decoded body or the error code.
-func (c *client) call(ctx context.Context, op string, body any, signed bool) (map[string]any, string, error) {
+// returns the decoded body, or the error code and its message in an
+// *apiError.
+func (c *client) call(ctx context.Context, op string, body any, signed bool) (map[string]any, error) {
 	b, _ := json.Marshal(body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.Endpoint+"/", bytes.NewReader(b))
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityService."+op)
 	if signed {
 		sum := sha256.Sum256(b)
 		if err := c.signer.SignHTTP(ctx, c.creds, req, hex.EncodeToString(sum[:]), "cognito-identity", c.cfg.Region, time.Now()); err != nil {
-			return nil, "", err
+			return nil, err
 		}
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	defer res.Body.Close()
 	rb, err := io.ReadAll(res.Body)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if res.StatusCode != http.StatusOK {
-		return nil, errorCode(res.StatusCode, rb), nil
+		var e struct {
+			Message string `json:"message"`
+		}
+		_ = json.Unmarshal(rb, &e)
+		return nil, &apiError{code: errorCode(res.StatusCode, rb), message: e.Message}
 	}
 	var out map[string]any
 	_ = json.Unmarshal(rb, &out)
-	return out, "", nil
+	return out, nil
+}
+
+// apiError is an endpoint's refusal, with its code and message.
+type apiError struct{ code, message string }
+
+func (e *apiError) Error() string {
+	if e.message == "" {
+		return e.code
+	}
+	return e.code + ": " + e.message
 }
 
 // errorCode is the AWS error code of an error response: its __type without
@@ -160,7 +175,7 @@ func errorCode(status int, body []byte) string {
 	return code
 }
 
-func (c *client) devToken(ctx context.Context, user string) (map[string]any, string, error) {
+func (c *client) devToken(ctx context.Context, user string) (map[string]any, error) {
 	return c.call(ctx, "GetOpenIdTokenForDeveloperIdentity", map[string]any{
 		"IdentityPoolId": c.cfg.Pool, "Logins": map[string]string{c.cfg.DevProvider: user}}, true)
 }
@@ -168,10 +183,10 @@ func (c *client) devToken(ctx context.Context, user string) (map[string]any, str
 // setup creates the pool when none is given and registers the known users.
 func (c *client) setup(ctx context.Context, users bool) error {
 	if c.cfg.Pool == "" {
-		out, code, err := c.call(ctx, "CreateIdentityPool", map[string]any{"IdentityPoolName": "fedid bench",
+		out, err := c.call(ctx, "CreateIdentityPool", map[string]any{"IdentityPoolName": "fedid bench",
 			"AllowUnauthenticatedIdentities": true, "DeveloperProviderName": c.cfg.DevProvider}, true)
-		if err != nil || code != "" {
-			return fmt.Errorf("create pool: %v %s", err, code)
+		if err != nil {
+			return fmt.Errorf("create pool: %w", err)
 		}
 		c.cfg.Pool, _ = out["IdentityPoolId"].(string)
 	}
@@ -180,6 +195,7 @@ func (c *client) setup(ctx context.Context, users bool) error {
 	}
 	var wg sync.WaitGroup
 	var failed atomic.Int64
+	var firstErr atomic.Pointer[error]
 	next := atomic.Int64{}
 	for range min(c.cfg.Concurrency, c.cfg.Users) {
 		wg.Add(1)
@@ -190,15 +206,16 @@ func (c *client) setup(ctx context.Context, users bool) error {
 				if i >= int64(c.cfg.Users) {
 					return
 				}
-				if _, code, err := c.devToken(ctx, "user-"+strconv.FormatInt(i, 10)); err != nil || code != "" {
+				if _, err := c.devToken(ctx, "user-"+strconv.FormatInt(i, 10)); err != nil {
 					failed.Add(1)
+					firstErr.CompareAndSwap(nil, &err)
 				}
 			}
 		}()
 	}
 	wg.Wait()
 	if n := failed.Load(); n > 0 {
-		return fmt.Errorf("registering known users: %d failed", n)
+		return fmt.Errorf("registering known users: %d of %d failed, the first with %w", n, c.cfg.Users, *firstErr.Load())
 	}
 	return nil
 }
