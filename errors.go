@@ -154,13 +154,17 @@ const ClipLen = 256
 
 // Clip cuts a value quoted in an error message to ClipLen characters,
 // marking the cut with "...": an error never echoes a whole request.
-func Clip(s string) string {
-	n := 0
+func Clip(s string) string { return ClipTo(s, ClipLen) }
+
+// ClipTo cuts s to n characters (never inside one), marking the cut with
+// "...". The one clipper of values quoted in messages.
+func ClipTo(s string, n int) string {
+	count := 0
 	for i := range s {
-		if n == ClipLen {
+		if count == n {
 			return s[:i] + "..."
 		}
-		n++
+		count++
 	}
 	return s
 }

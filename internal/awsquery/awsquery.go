@@ -121,10 +121,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		name := form.Get("Action")
-		action = truncate(name, 64)
+		action = fedid.ClipTo(name, 64)
 		a, ok := actions[name]
 		if !ok {
-			return nil, queryErr(400, "InvalidAction", "Could not find operation %s", truncate(name, 64))
+			return nil, queryErr(400, "InvalidAction", "Could not find operation %s", fedid.ClipTo(name, 64))
 		}
 		ns = a.namespace
 		v := h.STS
@@ -237,10 +237,3 @@ func writeXML(w http.ResponseWriter, status int, v any) {
 }
 
 func invalidUTF8(s string) bool { return !utf8.ValidString(s) }
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
-}

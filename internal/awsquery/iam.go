@@ -67,13 +67,13 @@ func (h *Handler) createProvider(ctx context.Context, c fedid.Caller, form url.V
 func (h *Handler) ownProvider(ctx context.Context, c fedid.Caller, arn string) (*fedid.OIDCProvider, error) {
 	if !strings.HasPrefix(arn, "arn:aws:iam::"+c.Account+":oidc-provider/") {
 		if !strings.Contains(arn, ":oidc-provider/") {
-			return nil, queryErr(400, "InvalidInput", "ARN %s is not an OpenID Connect provider ARN.", truncate(arn, 256))
+			return nil, queryErr(400, "InvalidInput", "ARN %s is not an OpenID Connect provider ARN.", fedid.ClipTo(arn, 256))
 		}
-		return nil, queryErr(404, "NoSuchEntity", "OpenIDConnect Provider not found for arn %s", truncate(arn, 256))
+		return nil, queryErr(404, "NoSuchEntity", "OpenIDConnect Provider not found for arn %s", fedid.ClipTo(arn, 256))
 	}
 	p, err := h.Providers.GetOIDCProvider(ctx, arn)
 	if errors.Is(err, fedid.ErrNotFound) {
-		return nil, queryErr(404, "NoSuchEntity", "OpenIDConnect Provider not found for arn %s", truncate(arn, 256))
+		return nil, queryErr(404, "NoSuchEntity", "OpenIDConnect Provider not found for arn %s", fedid.ClipTo(arn, 256))
 	}
 	return p, err
 }

@@ -129,7 +129,7 @@ func (c *Checker) VerifyLogin(ctx context.Context, pool *fedid.Pool, provider, t
 	jws, err := jose.ParseSignedCompact(token, algorithms)
 	if err != nil || len(jws.Signatures) != 1 {
 		if alg := otherAlgorithm(token); alg != "" {
-			return nil, invalid("Token signing algorithm %q is not supported.", truncate(alg, 16))
+			return nil, invalid("Token signing algorithm %q is not supported.", fedid.ClipTo(alg, 16))
 		}
 		return nil, invalid("Not a valid OpenId Connect identity token.")
 	}
@@ -305,11 +305,4 @@ func (c *Checker) target(ctx context.Context, pool *fedid.Pool, provider string)
 			detail: func(_, sub string) string { return arn + ":OIDC:" + sub }}, nil
 	}
 	return nil, errNotSupportedProvider
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }

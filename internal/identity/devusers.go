@@ -56,7 +56,7 @@ func (s *Service) LookupDeveloperIdentity(ctx context.Context, c fedid.Caller, i
 		case x != nil && owner != x.ID:
 			return nil, fedid.Errorf(fedid.KindResourceConflict, "Developer user identifier does not match the identity.")
 		case owner == "":
-			return nil, fedid.Errorf(fedid.KindResourceNotFound, "Developer user identifier '%s' not found.", truncate(*u, 128))
+			return nil, fedid.Errorf(fedid.KindResourceNotFound, "Developer user identifier '%s' not found.", fedid.ClipTo(*u, 128))
 		case x == nil:
 			if x, err = getIdentity(ctx, s.store, pool.ID, owner); err != nil {
 				return nil, err
@@ -119,7 +119,7 @@ func (s *Service) MergeDeveloperIdentities(ctx context.Context, c fedid.Caller, 
 				return nil, err
 			}
 			if id == "" {
-				return nil, fedid.Errorf(fedid.KindResourceNotFound, "Developer user identifier '%s' not found.", truncate(u, 128))
+				return nil, fedid.Errorf(fedid.KindResourceNotFound, "Developer user identifier '%s' not found.", fedid.ClipTo(u, 128))
 			}
 			return getIdentity(ctx, tx, pool.ID, id)
 		}
@@ -173,7 +173,7 @@ func (s *Service) UnlinkDeveloperIdentity(ctx context.Context, c fedid.Caller, i
 		}
 		switch {
 		case owner == "":
-			return fedid.Errorf(fedid.KindResourceNotFound, "Developer user identifier '%s' not found.", truncate(u, 128))
+			return fedid.Errorf(fedid.KindResourceNotFound, "Developer user identifier '%s' not found.", fedid.ClipTo(u, 128))
 		case owner != x.ID:
 			return fedid.Errorf(fedid.KindResourceConflict, "Developer user identifier does not match the identity.")
 		}

@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"errors"
-	"unicode/utf8"
 
 	"github.com/fedid/fedid"
 )
@@ -28,12 +27,4 @@ func (s *Service) updateRetry(ctx context.Context, op string, fn func(tx fedid.T
 		return storeErr(op, err)
 	}
 	return nil
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n]) + "..."
 }

@@ -71,7 +71,7 @@ func (s *Service) UnlinkIdentity(ctx context.Context, in *UnlinkIdentityInput) (
 		for _, name := range in.LoginsToRemove {
 			i := slices.IndexFunc(cur.Logins, func(l fedid.Login) bool { return !l.Developer && l.Provider == name })
 			if i < 0 {
-				return fedid.Errorf(fedid.KindInvalidParameter, "Login provider '%s' is not linked to identity '%s'.", truncate(name, 128), cur.ID)
+				return fedid.Errorf(fedid.KindInvalidParameter, "Login provider '%s' is not linked to identity '%s'.", fedid.ClipTo(name, 128), cur.ID)
 			}
 			if err := tx.RemoveLogin(ctx, cur.ID, name, cur.Logins[i].Key); err != nil {
 				return err

@@ -230,7 +230,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (fe
 	if name := unsignedAmzHeader(r.Header, a.SignedHeaders); name != "" {
 		// Otherwise a captured request could be replayed with another
 		// X-Amz-Target, as another operation, under the same signature.
-		return fedid.Caller{}, incomplete("'%s' must be a 'SignedHeader' in the AWS Authorization.", truncate(name, 64))
+		return fedid.Caller{}, incomplete("'%s' must be a 'SignedHeader' in the AWS Authorization.", fedid.ClipTo(name, 64))
 	}
 	amzDate, t, err := requestTime(r)
 	if err != nil {
@@ -331,25 +331,18 @@ func requestTime(r *http.Request) (string, time.Time, error) {
 	if d := r.Header.Get("X-Amz-Date"); d != "" {
 		t, err := time.Parse(amzDateFormat, d)
 		if err != nil {
-			return "", time.Time{}, incomplete("Date must be in ISO-8601 'basic format'. Got '%s'. See http://en.wikipedia.org/wiki/ISO_8601", truncate(d, 64))
+			return "", time.Time{}, incomplete("Date must be in ISO-8601 'basic format'. Got '%s'. See http://en.wikipedia.org/wiki/ISO_8601", fedid.ClipTo(d, 64))
 		}
 		return d, t, nil
 	}
 	if d := r.Header.Get("Date"); d != "" {
 		t, err := http.ParseTime(d)
 		if err != nil {
-			return "", time.Time{}, incomplete("Date header is not a valid HTTP date: '%s'.", truncate(d, 64))
+			return "", time.Time{}, incomplete("Date header is not a valid HTTP date: '%s'.", fedid.ClipTo(d, 64))
 		}
 		return t.UTC().Format(amzDateFormat), t.UTC(), nil
 	}
 	return "", time.Time{}, incomplete("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }
 
 // signingKey derives (or takes from the cache) the key for the scope.
