@@ -344,13 +344,7 @@ var strictOptions = jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
 	jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ *identity.CognitoProviderInput) error { return refuseNull(dec) }),
 	jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ *identity.RoleMapping) error { return refuseNull(dec) }),
 	jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ *identity.MappingRule) error { return refuseNull(dec) }),
-	jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ Element) error { return refuseNull(dec) }),
 ))
-
-// Element is implemented (on the pointer) by request structures of other
-// packages that appear as map values or list elements, where a JSON null
-// is refused.
-type Element interface{ JSONElement() }
 
 // refuseNull is called for every JSON value decoded into a Go string or an
 // Element. A pointer member takes null as "absent" before this is reached,

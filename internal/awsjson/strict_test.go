@@ -9,24 +9,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/identity"
 )
 
 // strictIn has every kind of member the service model uses.
 type strictIn struct {
-	Name  *string           `json:"Name"`
-	N     *int64            `json:"N"`
-	B     *bool             `json:"B"`
-	M     map[string]string `json:"M"`
-	L     []string          `json:"L"`
-	Elems []strictElem      `json:"Elems"`
-	ElemM map[string]strictElem
+	Name  *string                `json:"Name"`
+	N     *int64                 `json:"N"`
+	B     *bool                  `json:"B"`
+	M     map[string]string      `json:"M"`
+	L     []string               `json:"L"`
+	Elems []identity.MappingRule `json:"Elems"`
+	ElemM map[string]identity.RoleMapping
 }
-
-type strictElem struct {
-	X *string `json:"X"`
-}
-
-func (*strictElem) JSONElement() {}
 
 // TestDecodeStrict pins the one input rule of every operation: what a
 // lenient decoder repairs or folds together is refused.
@@ -72,7 +67,7 @@ func TestDecodeStrict(t *testing.T) {
 	}
 	// What stays accepted: a valid pair, U+FFFD itself, null members.
 	for _, body := range []string{`{"Name":"\ud83d\ude00"}`, `{"Name":"jos\ufffd"}`, "{\"Name\":\"jos\xc3\xa9\"}",
-		`{"Name":null,"M":null,"L":null,"Elems":[{"X":null}]}`} {
+		`{"Name":null,"M":null,"L":null,"Elems":[{"Claim":null}]}`} {
 		var v strictIn
 		if err := Decode([]byte(body), &v); err != nil {
 			t.Errorf("Decode(%q) = %v", body, err)
@@ -98,7 +93,7 @@ func TestDecodeLongNameNotEchoed(t *testing.T) {
 func FuzzDecodeDifferential(f *testing.F) {
 	for _, s := range []string{
 		`{}`, `{"Name":"x","N":5,"B":true,"M":{"a":"b"},"L":["c"]}`, `{"Name":"jos\ud800"}`,
-		`{"Name":"a","Name":"b"}`, `{"name":"x"}`, `{"M":{"k":null}}`, `{"Elems":[{"X":"y"}],"ElemM":{"k":{"X":null}}}`,
+		`{"Name":"a","Name":"b"}`, `{"name":"x"}`, `{"M":{"k":null}}`, `{"Elems":[{"Claim":"y"}],"ElemM":{"k":{"Type":null}}}`,
 		"{\"Name\":\"\xe9\"}", `{"N":1.5}`, `{"N":-12}`, `{"L":[null]}`, `{"Name":"\u00e9\n"}`,
 	} {
 		f.Add([]byte(s))
@@ -176,7 +171,8 @@ func stricterCase(body []byte) bool {
 	// Known member names in another case are unknown to Decode (ignored),
 	// to encoding/json the member itself.
 	for _, n := range names {
-		for _, known := range []string{"name", "n", "b", "m", "l", "elems", "elemm", "x"} {
+		for _, known := range []string{"name", "n", "b", "m", "l", "elems", "elemm",
+			"claim", "matchtype", "value", "rolearn", "type", "ambiguousroleresolution", "rulesconfiguration", "rules"} {
 			if n == known {
 				return true
 			}
