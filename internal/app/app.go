@@ -68,8 +68,13 @@ type Config struct {
 	STSEndpoint    string
 	CredentialsTTL time.Duration
 
-	// Dev accepts test/test on any address (--dev), loudly.
+	// Dev accepts test/test on any address (--dev), loudly, and serves
+	// POST /fedid/reset.
 	Dev bool
+
+	// InitFile, when set, names the declared state (--init, YAML or JSON)
+	// applied at every start and after every reset.
+	InitFile string
 
 	// DebugAddr, when set, serves net/http/pprof there (keep it loopback).
 	DebugAddr string
