@@ -24,6 +24,7 @@ type Reader interface {
 	GetPool(ctx context.Context, id string) (*Pool, error)
 	// ListPools lists the pools of an account in a region in (CreatedAt, ID)
 	// order, starting strictly after the cursor, at most limit of them.
+	// With account "", it lists every account's pools in every region.
 	ListPools(ctx context.Context, account, region string, after Cursor, limit int) ([]*Pool, error)
 	// CountPools counts the pools of an account in a region.
 	CountPools(ctx context.Context, account, region string) (int, error)
@@ -70,6 +71,9 @@ type Tx interface {
 	// MoveLogins moves every login of identity from to identity to, keeping
 	// their link times.
 	MoveLogins(ctx context.Context, from, to string) error
+	// Reset deletes every pool with its identities and logins, every OIDC
+	// provider and every session; access keys and signing keys stay.
+	Reset(ctx context.Context) error
 }
 
 // Store is fedid's storage contract. Business rules live in
@@ -100,7 +104,8 @@ type Store interface {
 	PutOIDCProvider(ctx context.Context, p OIDCProvider) error
 	// GetOIDCProvider returns an OIDC provider by ARN.
 	GetOIDCProvider(ctx context.Context, arn string) (*OIDCProvider, error)
-	// ListOIDCProviders lists an account's OIDC providers by ARN.
+	// ListOIDCProviders lists an account's OIDC providers by ARN; with
+	// account "", every account's.
 	ListOIDCProviders(ctx context.Context, account string) ([]OIDCProvider, error)
 	// DeleteOIDCProvider deletes an OIDC provider; ErrNotFound when absent.
 	DeleteOIDCProvider(ctx context.Context, arn string) error

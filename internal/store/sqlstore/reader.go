@@ -86,7 +86,11 @@ func (r Reader) GetPool(ctx context.Context, id string) (*fedid.Pool, error) {
 
 // ListPools implements fedid.Reader.
 func (r Reader) ListPools(ctx context.Context, account, region string, after fedid.Cursor, limit int) ([]*fedid.Pool, error) {
-	rows, err := r.q.Query(ctx, r.s.listPools, account, region, ns(after.CreatedAt), after.ID, limit)
+	query, args := r.s.listPools, []any{account, region, ns(after.CreatedAt), after.ID, limit}
+	if account == "" {
+		query, args = r.s.listAllPools, args[2:]
+	}
+	rows, err := r.q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, r.s.Wrap("list pools", err)
 	}

@@ -23,7 +23,8 @@ type Statements struct {
 	AccessKey, Pool, FindLogin, Identity, IdentityLogins string
 	InsertIdentity, UpdateIdentity, InsertLogin          string
 
-	listPools, countPools                string
+	listPools, listAllPools, countPools  string
+	reset                                []string
 	listIdentities, listVisible          string
 	loginsOf                             []string // by number of identities, 1..maxBatch
 	insertPool, updatePool, poolVer      string
@@ -37,6 +38,7 @@ type Statements struct {
 	signingKeys, putKey, deleteKey         string
 	putProvider, getProvider               string
 	listProviders, deleteProvider          string
+	listAllProviders                       string
 	putSession, getSession, deleteSessions string
 	createMigrations, migrationsAt         string
 	recordMigration                        string
@@ -56,7 +58,11 @@ func newStatements(d *Dialect) Statements {
 		InsertLogin:    t(`INSERT INTO logins (pool_id, identity_id, provider, key, developer, linked_ns) VALUES (?, ?, ?, ?, ?, ?)`),
 
 		listPools:      t(`SELECT ` + poolCols + ` FROM pools WHERE account = ? AND region = ?` + after),
+		listAllPools:   t(`SELECT ` + poolCols + ` FROM pools WHERE TRUE` + after),
 		countPools:     t(`SELECT COUNT(*) FROM pools WHERE account = ? AND region = ?`),
+		// Children first, so that no cascade walks a large pool.
+		reset: []string{t(`DELETE FROM logins`), t(`DELETE FROM identities`), t(`DELETE FROM pools`),
+			t(`DELETE FROM oidc_providers`), t(`DELETE FROM sessions`)},
 		listIdentities: t(`SELECT ` + identityCols + ` FROM identities i WHERE pool_id = ?` + after),
 		listVisible:    t(`SELECT ` + identityCols + ` FROM identities i WHERE pool_id = ?` + visibleOnly + after),
 
@@ -89,6 +95,7 @@ func newStatements(d *Dialect) Statements {
 		getProvider:    t(`SELECT ` + providerCols + ` FROM oidc_providers WHERE arn = ?`),
 		listProviders:  t(`SELECT ` + providerCols + ` FROM oidc_providers WHERE account = ? ORDER BY arn`),
 		deleteProvider: t(`DELETE FROM oidc_providers WHERE arn = ?`),
+		listAllProviders: t(`SELECT ` + providerCols + ` FROM oidc_providers ORDER BY arn`),
 		putSession:     t(`INSERT INTO sessions (` + sessionCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		getSession:     t(`SELECT ` + sessionCols + ` FROM sessions WHERE access_key_id = ?`),
 		deleteSessions: t(`DELETE FROM sessions WHERE expires_ns < ?`),

@@ -148,9 +148,13 @@ func (s *Store) GetOIDCProvider(ctx context.Context, arn string) (*fedid.OIDCPro
 	return p, nil
 }
 
-// ListOIDCProviders lists an account's OIDC providers.
+// ListOIDCProviders lists an account's OIDC providers ("": every account's).
 func (s *Store) ListOIDCProviders(ctx context.Context, account string) ([]fedid.OIDCProvider, error) {
-	rows, err := s.q.Query(ctx, s.s.listProviders, account)
+	query, args := s.s.listProviders, []any{account}
+	if account == "" {
+		query, args = s.s.listAllProviders, nil
+	}
+	rows, err := s.q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, s.s.Wrap("list OIDC providers", err)
 	}

@@ -58,6 +58,16 @@ func (t *Tx) DeletePool(ctx context.Context, id string) error {
 	return t.deleteWith(ctx, "delete pool", t.s.deletePoolLogins, t.s.deletePool, id)
 }
 
+// Reset implements fedid.Tx.
+func (t *Tx) Reset(ctx context.Context) error {
+	for _, q := range t.s.reset {
+		if _, err := t.q.Exec(ctx, q); err != nil {
+			return t.s.Wrap("reset", err)
+		}
+	}
+	return nil
+}
+
 // deleteWith deletes the logins that depend on a row, then the row;
 // ErrNotFound when the row is not there.
 func (t *Tx) deleteWith(ctx context.Context, op, logins, row, id string) error {

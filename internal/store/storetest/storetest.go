@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) fedid.Store) {
 		{"PoolVersions", testPoolVersions},
 		{"ListPools", testListPools},
 		{"DeletePoolCascades", testDeletePoolCascades},
+		{"Reset", testReset},
 		{"Identities", testIdentities},
 		{"LoginUniqueness", testLoginUniqueness},
 		{"RemoveAndMoveLogins", testRemoveAndMoveLogins},
@@ -194,6 +195,9 @@ func testOIDCProviders(t *testing.T, s fedid.Store) {
 	if err != nil || len(list) != 1 || !reflect.DeepEqual(list[0], p) {
 		t.Fatalf("list %+v %v", list, err)
 	}
+	if all, err := s.ListOIDCProviders(ctx, ""); err != nil || len(all) != 2 || all[0].ARN != arn || all[1].ARN != other.ARN {
+		t.Fatalf("every account's providers %+v %v", all, err)
+	}
 	if err := s.DeleteOIDCProvider(ctx, arn); err != nil {
 		t.Fatal(err)
 	}
@@ -330,6 +334,10 @@ func testListPools(t *testing.T, s fedid.Store) {
 	if got := fmt.Sprint(ids(rest, poolID)); got != "[us-east-1:c us-east-1:d us-east-1:e]" {
 		t.Fatalf("second page %s", got)
 	}
+	every, err := s.ListPools(ctx, "", "", fedid.Cursor{}, 10)
+	if got := fmt.Sprint(ids(every, poolID)); err != nil || got != "[eu-west-1:y us-east-1:x us-east-1:a us-east-1:c us-east-1:d us-east-1:e]" {
+		t.Fatalf("every account's pools %s %v", got, err)
+	}
 	if n, _ := s.CountPools(ctx, "111111111111", "us-east-1"); n != 4 {
 		t.Fatalf("count %d", n)
 	}
@@ -347,6 +355,53 @@ func testDeletePoolCascades(t *testing.T, s fedid.Store) {
 	}
 	if _, err := s.FindLogin(ctx, "us-east-1:p", "login.example", "u1"); !errors.Is(err, fedid.ErrNotFound) {
 		t.Fatalf("login survived: %v", err)
+	}
+	// The same IDs and logins can be used again.
+	mkPool(t, s, "us-east-1:p", "111111111111", "us-east-1", base)
+	mkIdentity(t, s, "us-east-1:p", "us-east-1:i1", base, dev("u1", base))
+}
+
+// testReset: everything goes but access keys and signing keys.
+func testReset(t *testing.T, s fedid.Store) {
+	key := fedid.AccessKey{ID: "AKIARESETKEEPS000001", Secret: "s", Account: "111111111111", Created: base}
+	if err := s.PutAccessKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	sk := fedid.SigningKey{ID: "k1", Seq: 1, PrivateKey: []byte("pem"), CreatedAt: base}
+	if err := s.UpdateSigningKeys(ctx, func([]fedid.SigningKey) ([]fedid.SigningKey, error) { return []fedid.SigningKey{sk}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	mkPool(t, s, "us-east-1:p", "111111111111", "us-east-1", base)
+	mkIdentity(t, s, "us-east-1:p", "us-east-1:i1", base, dev("u1", base))
+	prov := fedid.OIDCProvider{ARN: fedid.OIDCProviderARN("111111111111", "https://x.example"), Account: "111111111111", URL: "https://x.example", CreatedAt: base}
+	if err := s.PutOIDCProvider(ctx, prov); err != nil {
+		t.Fatal(err)
+	}
+	se := fedid.Session{AccessKeyID: "ASIARESET00000000001", Secret: "x", TokenHash: []byte{1}, Account: "111111111111", RoleARN: "arn:aws:iam::111111111111:role/r", IdentityID: "us-east-1:i", PoolID: "us-east-1:p", CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+	if err := s.PutSession(ctx, se); err != nil {
+		t.Fatal(err)
+	}
+	update(t, s, func(tx fedid.Tx) error { return tx.Reset(ctx) })
+	if _, err := s.GetPool(ctx, "us-east-1:p"); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("pool survived: %v", err)
+	}
+	if _, err := s.GetIdentity(ctx, "us-east-1:i1"); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("identity survived: %v", err)
+	}
+	if _, err := s.FindLogin(ctx, "us-east-1:p", "login.example", "u1"); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("login survived: %v", err)
+	}
+	if _, err := s.GetOIDCProvider(ctx, prov.ARN); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("provider survived: %v", err)
+	}
+	if _, err := s.GetSession(ctx, se.AccessKeyID); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("session survived: %v", err)
+	}
+	if got, err := s.GetAccessKey(ctx, key.ID); err != nil || got.Secret != "s" {
+		t.Fatalf("access key lost: %+v %v", got, err)
+	}
+	if keys, err := s.SigningKeys(ctx); err != nil || len(keys) != 1 {
+		t.Fatalf("signing keys lost: %+v %v", keys, err)
 	}
 	// The same IDs and logins can be used again.
 	mkPool(t, s, "us-east-1:p", "111111111111", "us-east-1", base)
