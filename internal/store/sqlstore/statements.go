@@ -57,9 +57,9 @@ func newStatements(d *Dialect) Statements {
 		UpdateIdentity: t(`UPDATE identities SET authenticated = ?, disabled = ?, modified_ns = ? WHERE id = ?`),
 		InsertLogin:    t(`INSERT INTO logins (pool_id, identity_id, provider, key, developer, linked_ns) VALUES (?, ?, ?, ?, ?, ?)`),
 
-		listPools:      t(`SELECT ` + poolCols + ` FROM pools WHERE account = ? AND region = ?` + after),
-		listAllPools:   t(`SELECT ` + poolCols + ` FROM pools WHERE TRUE` + after),
-		countPools:     t(`SELECT COUNT(*) FROM pools WHERE account = ? AND region = ?`),
+		listPools:    t(`SELECT ` + poolCols + ` FROM pools WHERE account = ? AND region = ?` + after),
+		listAllPools: t(`SELECT ` + poolCols + ` FROM pools WHERE TRUE` + after),
+		countPools:   t(`SELECT COUNT(*) FROM pools WHERE account = ? AND region = ?`),
 		// Children first, so that no cascade walks a large pool.
 		reset: []string{t(`DELETE FROM logins`), t(`DELETE FROM identities`), t(`DELETE FROM pools`),
 			t(`DELETE FROM oidc_providers`), t(`DELETE FROM sessions`)},
@@ -92,13 +92,13 @@ func newStatements(d *Dialect) Statements {
 		deleteKey: t(`DELETE FROM signing_keys WHERE id = ?`),
 		putProvider: t(`INSERT INTO oidc_providers (` + providerCols + `) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (arn) DO UPDATE SET account = excluded.account, url = excluded.url, config = excluded.config`),
-		getProvider:    t(`SELECT ` + providerCols + ` FROM oidc_providers WHERE arn = ?`),
-		listProviders:  t(`SELECT ` + providerCols + ` FROM oidc_providers WHERE account = ? ORDER BY arn`),
-		deleteProvider: t(`DELETE FROM oidc_providers WHERE arn = ?`),
+		getProvider:      t(`SELECT ` + providerCols + ` FROM oidc_providers WHERE arn = ?`),
+		listProviders:    t(`SELECT ` + providerCols + ` FROM oidc_providers WHERE account = ? ORDER BY arn`),
+		deleteProvider:   t(`DELETE FROM oidc_providers WHERE arn = ?`),
 		listAllProviders: t(`SELECT ` + providerCols + ` FROM oidc_providers ORDER BY arn`),
-		putSession:     t(`INSERT INTO sessions (` + sessionCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		getSession:     t(`SELECT ` + sessionCols + ` FROM sessions WHERE access_key_id = ?`),
-		deleteSessions: t(`DELETE FROM sessions WHERE expires_ns < ?`),
+		putSession:       t(`INSERT INTO sessions (` + sessionCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		getSession:       t(`SELECT ` + sessionCols + ` FROM sessions WHERE access_key_id = ?`),
+		deleteSessions:   t(`DELETE FROM sessions WHERE expires_ns < ?`),
 
 		createMigrations: t(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ns BIGINT NOT NULL)`),
 		migrationsAt:     t(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`),
