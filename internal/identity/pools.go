@@ -181,6 +181,11 @@ func poolOutput(p *fedid.Pool) *IdentityPool {
 
 // CreateIdentityPool creates a pool in the caller's account and region.
 func (s *Service) CreateIdentityPool(ctx context.Context, c fedid.Caller, in *CreateIdentityPoolInput) (*IdentityPool, error) {
+	return s.createPool(ctx, c, "", in)
+}
+
+// createPool creates a pool with the given ID, or a new one when id is "".
+func (s *Service) createPool(ctx context.Context, c fedid.Caller, id string, in *CreateIdentityPoolInput) (*IdentityPool, error) {
 	var ch checks
 	checkPoolShape(&ch, in)
 	if err := ch.err(); err != nil {
@@ -189,8 +194,11 @@ func (s *Service) CreateIdentityPool(ctx context.Context, c fedid.Caller, in *Cr
 	if err := checkPoolSemantics(in); err != nil {
 		return nil, err
 	}
+	if id == "" {
+		id = c.Region + ":" + uuid.NewString()
+	}
 	p := &fedid.Pool{
-		ID:        c.Region + ":" + uuid.NewString(),
+		ID:        id,
 		Account:   c.Account,
 		Region:    c.Region,
 		Tags:      in.IdentityPoolTags,
@@ -211,6 +219,9 @@ func (s *Service) CreateIdentityPool(ctx context.Context, c fedid.Caller, in *Cr
 		}
 		return tx.CreatePool(ctx, p)
 	})
+	if errors.Is(err, fedid.ErrDuplicate) {
+		return nil, fedid.Errorf(fedid.KindResourceConflict, "IdentityPool '%s' already exists.", id)
+	}
 	if err != nil {
 		return nil, storeErr("create pool", err)
 	}

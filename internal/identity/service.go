@@ -72,6 +72,8 @@ type PoolCache interface {
 	Get(id string) (*fedid.Pool, bool)
 	Put(id string, p *fedid.Pool)
 	Delete(id string)
+	// Clear forgets every pool.
+	Clear()
 }
 
 type noPoolCache struct{}
@@ -79,6 +81,7 @@ type noPoolCache struct{}
 func (noPoolCache) Get(string) (*fedid.Pool, bool) { return nil, false }
 func (noPoolCache) Put(string, *fedid.Pool)        {}
 func (noPoolCache) Delete(string)                  {}
+func (noPoolCache) Clear()                         {}
 
 // PoolCacheTTL is how late the token fast path may see a pool change
 // (only pool deletion matters there, and a deleted pool's logins are gone

@@ -58,3 +58,10 @@ func (c *Cache[V]) Delete(key string) {
 	delete(c.m, key)
 	c.mu.Unlock()
 }
+
+// Clear forgets every entry.
+func (c *Cache[V]) Clear() {
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
+}
