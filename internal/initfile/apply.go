@@ -301,4 +301,3 @@ func Check(ctx context.Context, f *File) (Result, error) {
 	svc := identity.New(identity.Deps{Store: st}, identity.Config{Issuer: "http://127.0.0.1"})
 	return Apply(ctx, f, st, svc, time.Now())
 }
-
