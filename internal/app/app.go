@@ -25,6 +25,7 @@ import (
 	"github.com/fedid/fedid/internal/credentials"
 	"github.com/fedid/fedid/internal/federation"
 	"github.com/fedid/fedid/internal/identity"
+	"github.com/fedid/fedid/internal/initfile"
 	"github.com/fedid/fedid/internal/keys"
 	"github.com/fedid/fedid/internal/oidc"
 	"github.com/fedid/fedid/internal/seal"
@@ -193,6 +194,13 @@ func Serve(ctx context.Context, cfg Config) error {
 			go reloadProvidersOn(ctx, reloadProviders, st, cfg.ProvidersFile, cfg.Clock, log)
 		}
 	}
+	if cfg.InitFile != "" {
+		// Before the listener: a server whose declared state is wrong
+		// does not start.
+		if err := applyInit(ctx, cfg, st, identity.New(identity.Deps{Store: st, Clock: cfg.Clock}, identity.Config{})); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -347,7 +355,50 @@ func newHandler(cfg Config, st fedid.Store, km *keys.Manager, lookup sigv4.Secre
 		Registry:   reg,
 		Clock:      cfg.Clock,
 		HealthNote: devNote(cfg.Dev),
+		Reset:      resetFunc(cfg, st, svc),
 	}), nil
+}
+
+// resetFunc is POST /fedid/reset of development mode: everything but the
+// access keys (and the signing keys, so verifiers' cached JWKS stay good)
+// is deleted, and the declared state applied again, read afresh.
+func resetFunc(cfg Config, st fedid.Store, svc *identity.Service) server.ResetFunc {
+	if !cfg.Dev {
+		return nil
+	}
+	return func(ctx context.Context) (any, error) {
+		if err := svc.Reset(ctx); err != nil {
+			return nil, err
+		}
+		out := struct {
+			Reset    bool
+			InitFile string `json:",omitempty"`
+		}{Reset: true, InitFile: cfg.InitFile}
+		if cfg.InitFile != "" {
+			if err := applyInit(ctx, cfg, st, svc); err != nil {
+				return nil, fedid.Errorf(fedid.KindInvalidParameter, "The store was reset but the declared state was not applied: %s", err)
+			}
+		}
+		return out, nil
+	}
+}
+
+// applyInit applies the declared state file (--init).
+func applyInit(ctx context.Context, cfg Config, st fedid.Store, svc *identity.Service) error {
+	f, err := initfile.Load(cfg.InitFile, cfg.Region)
+	if err != nil {
+		return err
+	}
+	r, err := initfile.Apply(ctx, f, st, svc, cfg.Clock.Now())
+	if err != nil {
+		return err
+	}
+	cfg.Logger.Info("declared state applied", "file", cfg.InitFile, "created", r.Created, "updated", r.Updated,
+		"unchanged", r.Unchanged, "stored_pools_not_in_file", r.NotInFile)
+	if r.NotInFile > 0 {
+		cfg.Logger.Info("pools that the declared state no longer names stay in the store; delete them through the API if they should go", "count", r.NotInFile)
+	}
+	return nil
 }
 
 // devNote is what /healthz says in development mode.

@@ -45,6 +45,9 @@ type Config struct {
 	Health func(ctx context.Context) error
 	// Clock defaults to the system clock.
 	Clock fedid.Clock
+	// Reset, when set (development mode only), serves POST /fedid/reset;
+	// without it that path does not exist (404).
+	Reset ResetFunc
 	// HealthNote, when set, is a warning /healthz adds to its answer
 	// (development mode).
 	HealthNote string
@@ -108,6 +111,9 @@ func New(cfg Config) *Server {
 	}
 	mux.HandleFunc("/healthz", s.healthz)
 	mux.HandleFunc("/fedid/describe-credentials", s.describeCredentials)
+	if cfg.Reset != nil {
+		mux.HandleFunc("/fedid/reset", s.reset)
+	}
 	mux.Handle("/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
 	s.mux = mux
 	return s
