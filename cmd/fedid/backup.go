@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -20,26 +18,21 @@ const pgBackupHelp = `for PostgreSQL use its own tools:
 then point fedid serve --db at the restored database`
 
 // backupCmd copies a SQLite database online, while fedid serves it.
-func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fedid backup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c commonFlags
-	c.register(fs)
-	out := fs.String("out", "", "file to write the copy to; must not exist (required)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("backup: unexpected argument %q", fs.Arg(0))
-	}
-	if strings.Contains(c.db, "://") {
+type backupCmd struct {
+	StoreFlags `embed:""`
+	Out        string `predictor:"file" placeholder:"FILE" help:"File to write the copy to; must not exist (required)."`
+}
+
+func (c *backupCmd) Run(e *runEnv) error {
+	ctx := e.ctx
+	if strings.Contains(c.DB, "://") {
 		return errors.New("backup: " + pgBackupHelp)
 	}
-	if *out == "" {
+	if c.Out == "" {
 		return errors.New("backup: --out is required")
 	}
-	if _, err := os.Lstat(*out); err == nil {
-		return fmt.Errorf("backup: %s exists; not overwriting it", *out)
+	if _, err := os.Lstat(c.Out); err == nil {
+		return fmt.Errorf("backup: %s exists; not overwriting it", c.Out)
 	}
 	st, err := c.openExisting(ctx) // never --create: a backup of nothing is a mistake
 	if err != nil {
@@ -52,38 +45,32 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if !ok {
 		return errors.New("backup: this store cannot back itself up")
 	}
-	if err := b.Backup(ctx, *out); err != nil {
+	if err := b.Backup(ctx, c.Out); err != nil {
 		return err
 	}
-	if err := sqlite.IntegrityCheck(ctx, *out); err != nil {
+	if err := sqlite.IntegrityCheck(ctx, c.Out); err != nil {
 		return fmt.Errorf("backup: the copy: %w", err)
 	}
-	fmt.Fprintf(stdout, "backed up %s to %s (integrity check ok)\n", c.db, *out)
+	fmt.Fprintf(e.stdout, "backed up %s to %s (integrity check ok)\n", c.DB, c.Out)
 	return nil
 }
 
 // restoreCmd puts a backup back, refusing while the database is in use.
-func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fedid restore", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c commonFlags
-	c.register(fs)
-	from := fs.String("from", "", "backup file to restore (required)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("restore: unexpected argument %q", fs.Arg(0))
-	}
-	if strings.Contains(c.db, "://") {
+type restoreCmd struct {
+	StoreFlags `embed:""`
+	From       string `predictor:"file" placeholder:"FILE" help:"Backup file to restore (required)."`
+}
+
+func (c *restoreCmd) Run(e *runEnv) error {
+	if strings.Contains(c.DB, "://") {
 		return errors.New("restore: " + pgBackupHelp)
 	}
-	if *from == "" {
+	if c.From == "" {
 		return errors.New("restore: --from is required")
 	}
-	if err := sqlite.Restore(ctx, c.db, *from); err != nil {
+	if err := sqlite.Restore(e.ctx, c.DB, c.From); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "restored %s from %s (integrity check ok)\n", c.db, *from)
+	fmt.Fprintf(e.stdout, "restored %s from %s (integrity check ok)\n", c.DB, c.From)
 	return nil
 }

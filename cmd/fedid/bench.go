@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -20,33 +18,37 @@ import (
 	"github.com/fedid/fedid/internal/store/sqlstore"
 )
 
-func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fedid bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cfg bench.Config
-	fs.StringVar(&cfg.Endpoint, "endpoint", "http://127.0.0.1:9600", "Cognito Identity endpoint (fedid, moto, AWS)")
-	fs.StringVar(&cfg.Region, "region", env("AWS_REGION", "us-east-1"), "SigV4 region")
-	fs.StringVar(&cfg.AccessKey, "access-key", env("AWS_ACCESS_KEY_ID", "test"), "access key ID (env AWS_ACCESS_KEY_ID)")
-	fs.StringVar(&cfg.Secret, "secret", env("AWS_SECRET_ACCESS_KEY", "test"), "secret access key (env AWS_SECRET_ACCESS_KEY)")
-	fs.IntVar(&cfg.Concurrency, "c", 16, "concurrent connections")
-	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long to run")
-	fs.IntVar(&cfg.Requests, "requests", 0, "stop after this many requests instead")
-	mix := fs.String("mix", "known=100", "operation weights: known, new, getid, lookup (e.g. known=80,new=10,getid=5,lookup=5)")
-	fs.IntVar(&cfg.Users, "users", 1000, "distinct known developer users")
-	fs.StringVar(&cfg.Pool, "pool", "", "identity pool to use (default: create one)")
-	fs.StringVar(&cfg.DevProvider, "dev-provider", "bench.login", "developer provider name of the pool")
-	skipSetup := fs.Bool("skip-setup", false, "the known users exist already (fedid seed made them)")
-	fs.IntVar(&cfg.VerifyEvery, "verify-every", 100, "verify one token in N against the endpoint's JWKS (0: off; moto's tokens are not real)")
-	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "pid of a local server whose CPU time per request is measured")
-	rawSeconds := fs.Duration("raw", 3*time.Second, "bare RS512 signing calibration before the run (0: skip)")
-	rawOnly := fs.Bool("raw-sign", false, "only measure bare RS512 signatures per second")
-	signer := fs.String("signer", "openssl", "signer of the calibration: openssl or go")
-	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
+// benchCmd loads a Cognito Identity endpoint: fedid, moto or AWS.
+type benchCmd struct {
+	Endpoint    string        `default:"http://127.0.0.1:9600" help:"Cognito Identity endpoint (fedid, moto, AWS)."`
+	Region      string        `env:"AWS_REGION" default:"us-east-1" help:"SigV4 region."`
+	AccessKey   string        `env:"AWS_ACCESS_KEY_ID" default:"test" help:"Access key ID."`
+	Secret      string        `env:"AWS_SECRET_ACCESS_KEY" default:"test" help:"Secret access key."`
+	C           int           `name:"c" short:"c" default:"16" help:"Concurrent connections."`
+	Duration    time.Duration `default:"10s" help:"How long to run."`
+	Requests    int           `help:"Stop after this many requests instead."`
+	Mix         string        `default:"known=100" help:"Operation weights: known, new, getid, lookup (e.g. known=80,new=10,getid=5,lookup=5)."`
+	Users       int           `default:"1000" help:"Distinct known developer users."`
+	Pool        string        `help:"Identity pool to use (default: create one)."`
+	DevProvider string        `default:"bench.login" help:"Developer provider name of the pool."`
+	SkipSetup   bool          `help:"The known users exist already (fedid seed made them)."`
+	VerifyEvery int           `default:"100" help:"Verify one token in N against the endpoint's JWKS (0: off; moto's tokens are not real)."`
+	ServerPID   int           `name:"server-pid" help:"Pid of a local server whose CPU time per request is measured."`
+	Raw         time.Duration `default:"3s" help:"Bare RS512 signing calibration before the run (0: skip)."`
+	RawSign     bool          `help:"Only measure bare RS512 signatures per second."`
+	Signer      string        `default:"openssl" help:"Signer of the calibration: openssl or go."`
+	JSON        bool          `name:"json" help:"Print the summary as JSON."`
+}
+
+func (b *benchCmd) Run(e *runEnv) error {
+	ctx, stdout, stderr := e.ctx, e.stdout, e.stderr
+	cfg := bench.Config{
+		Endpoint: b.Endpoint, Region: b.Region, AccessKey: b.AccessKey, Secret: b.Secret,
+		Concurrency: b.C, Duration: b.Duration, Requests: b.Requests, Users: b.Users,
+		Pool: b.Pool, DevProvider: b.DevProvider, VerifyEvery: b.VerifyEvery, ServerPID: b.ServerPID,
 	}
 	cfg.Mix = map[string]int{}
-	for _, part := range strings.Split(*mix, ",") {
+	for _, part := range strings.Split(b.Mix, ",") {
 		op, w, ok := strings.Cut(strings.TrimSpace(part), "=")
 		n, err := strconv.Atoi(w)
 		if !ok || err != nil || n < 0 {
@@ -54,11 +56,11 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		cfg.Mix[op] = n
 	}
-	forceGo := *signer == "go"
+	forceGo := b.Signer == "go"
 	var raw *bench.RawResult
-	if *rawOnly || *rawSeconds > 0 {
-		d := *rawSeconds
-		if *rawOnly && d <= 0 {
+	if b.RawSign || b.Raw > 0 {
+		d := b.Raw
+		if b.RawSign && d <= 0 {
 			d = 5 * time.Second
 		}
 		var err error
@@ -66,13 +68,13 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("bench: raw sign: %w", err)
 		}
 	}
-	if *rawOnly {
-		return printResult(stdout, &bench.Result{Raw: raw}, *asJSON)
+	if b.RawSign {
+		return printResult(stdout, &bench.Result{Raw: raw}, b.JSON)
 	}
-	if *skipSetup {
+	if b.SkipSetup {
 		cfg.Users = -cfg.Users // setup registers none
 	}
-	if !*asJSON {
+	if !b.JSON {
 		cfg.Progress = stderr
 	}
 	res, err := bench.Run(ctx, cfg)
@@ -83,7 +85,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if raw != nil && res.ServerCPUPerRequest > 0 && raw.CPUPerSignature > 0 {
 		res.CPURatio = res.ServerCPUPerRequest / raw.CPUPerSignature
 	}
-	if err := printResult(stdout, res, *asJSON); err != nil {
+	if err := printResult(stdout, res, b.JSON); err != nil {
 		return err
 	}
 	if res.Requests > 0 && res.Errors == res.Requests {
@@ -123,47 +125,45 @@ func printResult(w io.Writer, r *bench.Result, asJSON bool) error {
 
 // seedCmd creates identities directly in the database, in large
 // transactions: N developer users user-0 … user-N-1 of one pool.
-func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fedid seed", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c commonFlags
-	c.register(fs)
-	n := fs.Int("identities", 1000, "how many identities to create")
-	pool := fs.String("pool", "", "pool to fill (default: create one)")
-	account := fs.String("account", fedid.DefaultAccountID, "account of a created pool")
-	dev := fs.String("dev-provider", "bench.login", "developer provider name")
-	batch := fs.Int("batch", 10000, "identities per transaction")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *n <= 0 || *batch <= 0 {
+type seedCmd struct {
+	StoreFlags  `embed:""`
+	Identities  int    `default:"1000" help:"How many identities to create."`
+	Pool        string `help:"Pool to fill (default: create one)."`
+	Account     string `default:"${default_account}" help:"Account of a created pool."`
+	DevProvider string `default:"bench.login" help:"Developer provider name."`
+	Batch       int    `default:"10000" help:"Identities per transaction."`
+}
+
+func (s *seedCmd) Run(e *runEnv) error {
+	ctx, stdout, stderr, c := e.ctx, e.stdout, e.stderr, &s.StoreFlags
+	if s.Identities <= 0 || s.Batch <= 0 {
 		return errors.New("seed: --identities and --batch must be positive")
 	}
 	mk, err := c.masterKey()
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	st, err := app.OpenStore(ctx, c.db, sqlstore.WithMasterKey(mk))
+	st, err := app.OpenStore(ctx, c.DB, sqlstore.WithMasterKey(mk))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	now := time.Now()
-	if *pool == "" {
-		p := &fedid.Pool{ID: c.region + ":" + uuid.NewString(), Account: *account, Region: c.region, Name: "seeded",
-			AllowUnauthenticated: true, DeveloperProviderName: *dev, CreatedAt: now}
+	if s.Pool == "" {
+		p := &fedid.Pool{ID: c.Region + ":" + uuid.NewString(), Account: s.Account, Region: c.Region, Name: "seeded",
+			AllowUnauthenticated: true, DeveloperProviderName: s.DevProvider, CreatedAt: now}
 		if err := st.Update(ctx, func(tx fedid.Tx) error { return tx.CreatePool(ctx, p) }); err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
-		*pool = p.ID
+		s.Pool = p.ID
 	}
-	p, err := st.GetPool(ctx, *pool)
+	p, err := st.GetPool(ctx, s.Pool)
 	if err != nil {
-		return fmt.Errorf("seed: pool %s: %w", *pool, err)
+		return fmt.Errorf("seed: pool %s: %w", s.Pool, err)
 	}
 	t0 := time.Now()
-	for start := 0; start < *n; start += *batch {
-		end := min(start+*batch, *n)
+	for start := 0; start < s.Identities; start += s.Batch {
+		end := min(start+s.Batch, s.Identities)
 		err := st.Update(ctx, func(tx fedid.Tx) error {
 			for i := start; i < end; i++ {
 				at := now.Add(time.Duration(i))
@@ -182,7 +182,7 @@ func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	d := time.Since(t0)
 	fmt.Fprintf(stderr, "\n")
-	fmt.Fprintf(stdout, "pool %s: %d identities (user-0 … user-%d) in %.1f s (%.0f/s)\n", p.ID, *n, *n-1, d.Seconds(), float64(*n)/d.Seconds())
+	fmt.Fprintf(stdout, "pool %s: %d identities (user-0 … user-%d) in %.1f s (%.0f/s)\n", p.ID, s.Identities, s.Identities-1, d.Seconds(), float64(s.Identities)/d.Seconds())
 	return nil
 }
 

@@ -1,58 +1,64 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
 	"time"
 
 	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/app"
 )
 
-const keysUsage = "usage: fedid keys create --account ID | keys list | keys delete ID  [--db PATH]"
-
-// keysCmd dispatches the access-key subcommands.
-func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return errors.New(keysUsage)
-	}
-	switch args[0] {
-	case "create":
-		return keysCreate(ctx, args[1:], stdout, stderr)
-	case "list":
-		return keysList(ctx, args[1:], stdout, stderr)
-	case "delete":
-		return keysDelete(ctx, args[1:], stdout, stderr)
-	default:
-		return fmt.Errorf("keys: unknown action %q; %s", args[0], keysUsage)
-	}
+type keysCmd struct {
+	Create keysCreateCmd `cmd:"" help:"Create and store an access key, print it."`
+	List   keysListCmd   `cmd:"" help:"List access keys (no secrets), newest first."`
+	Delete keysDeleteCmd `cmd:"" help:"Delete an access key."`
 }
 
-// keysList prints every stored key, newest first, without its secret.
-func keysList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fedid keys list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c commonFlags
-	c.registerAdmin(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
+type keysCreateCmd struct {
+	AdminFlags `embed:""`
+	Account    string `placeholder:"ID" help:"12-digit account ID the key belongs to (required)."`
+}
+
+func (c *keysCreateCmd) Run(e *runEnv) error {
+	ctx := e.ctx
+	if c.Account == "" {
+		return errors.New("keys create: --account is required")
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("keys list: unexpected argument %q", fs.Arg(0))
+	k, err := app.NewAccessKey(c.Account, time.Now())
+	if err != nil {
+		return fmt.Errorf("keys create: %w", err)
 	}
 	st, err := c.openExisting(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ks, err := st.ListAccessKeys(ctx)
+	if err := st.PutAccessKey(ctx, k); err != nil {
+		return fmt.Errorf("keys create: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\nFEDID_ACCOUNT_ID=%s\n", k.ID, k.Secret, k.Account)
+	return nil
+}
+
+type keysListCmd struct {
+	AdminFlags `embed:""`
+}
+
+// Run prints every stored key, newest first, without its secret.
+func (c *keysListCmd) Run(e *runEnv) error {
+	st, err := c.openExisting(e.ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ks, err := st.ListAccessKeys(e.ctx)
 	if err != nil {
 		return fmt.Errorf("keys list: %w", err)
 	}
-	return writeKeys(stdout, ks)
+	return writeKeys(e.stdout, ks)
 }
 
 // writeKeys prints keys in aligned columns. It takes the keys with their
@@ -71,40 +77,29 @@ func writeKeys(w io.Writer, ks []fedid.AccessKey) error {
 	return tw.Flush()
 }
 
-// keysDelete removes a key. A running fedid keeps accepting it for up to
-// auth.CacheTTL (5 s), the life of its cached copy.
-func keysDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fedid keys delete", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c commonFlags
-	c.registerAdmin(fs)
-	// The ID may come before or after the flags.
-	var id string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		id, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if id == "" && fs.NArg() > 0 {
-		id = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		return fmt.Errorf("keys delete: unexpected argument %q", fs.Arg(0))
-	}
-	if id == "" || fs.NArg() > 1 {
+// keysDeleteCmd removes a key. A running fedid keeps accepting it for up
+// to auth.CacheTTL (5 s), the life of its cached copy.
+type keysDeleteCmd struct {
+	AdminFlags `embed:""`
+	// ID is optional to kong so that its absence gets fedid's message.
+	ID string `arg:"" optional:"" name:"access-key-id" help:"The access key to delete."`
+}
+
+func (c *keysDeleteCmd) Run(e *runEnv) error {
+	if c.ID == "" {
 		return errors.New("usage: fedid keys delete ACCESS_KEY_ID [--db PATH]")
 	}
-	st, err := c.openExisting(ctx)
+	st, err := c.openExisting(e.ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.DeleteAccessKey(ctx, id); err != nil {
+	if err := st.DeleteAccessKey(e.ctx, c.ID); err != nil {
 		if errors.Is(err, fedid.ErrNotFound) {
-			return fmt.Errorf("keys delete: no access key %s in %s (fedid keys list shows the stored ones)", id, c.db)
+			return fmt.Errorf("keys delete: no access key %s in %s (fedid keys list shows the stored ones)", c.ID, c.DB)
 		}
 		return fmt.Errorf("keys delete: %w", err)
 	}
-	fmt.Fprintf(stdout, "deleted access key %s; a running fedid stops accepting it within 5 s\n", id)
+	fmt.Fprintf(e.stdout, "deleted access key %s; a running fedid stops accepting it within 5 s\n", c.ID)
 	return nil
 }

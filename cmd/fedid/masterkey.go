@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,67 +14,54 @@ import (
 	"github.com/fedid/fedid/internal/store/sqlstore"
 )
 
-const masterKeyUsage = "usage: fedid master-key generate > FILE | fedid master-key rotate --db DB --old FILE --new FILE"
-
 // masterKey reads the key --master-key-file names; nil without one.
-func (c *commonFlags) masterKey() (*seal.Key, error) {
-	if c.masterKeyFile == "" {
+func (c *StoreFlags) masterKey() (*seal.Key, error) {
+	if c.MasterKeyFile == "" {
 		return nil, nil
 	}
-	return seal.ReadFile(c.masterKeyFile)
+	return seal.ReadFile(c.MasterKeyFile)
 }
 
-func masterKeyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return errors.New(masterKeyUsage)
+type masterKeyCmd struct {
+	Generate masterKeyGenerateCmd `cmd:"" help:"Make a master key that seals secrets at rest: fedid master-key generate > FILE."`
+	Rotate   masterKeyRotateCmd   `cmd:"" help:"Re-seal the store's secrets with a new master key."`
+}
+
+type masterKeyGenerateCmd struct{}
+
+func (masterKeyGenerateCmd) Run(e *runEnv) error {
+	// The key goes to stdout only, for a redirection into a file;
+	// nothing else is printed.
+	k, err := seal.Generate()
+	if err != nil {
+		return fmt.Errorf("master-key generate: %w", err)
 	}
-	switch args[0] {
-	case "generate":
-		if len(args) > 1 {
-			return errors.New(masterKeyUsage)
-		}
-		// The key goes to stdout only, for a redirection into a file;
-		// nothing else is printed.
-		k, err := seal.Generate()
-		if err != nil {
-			return fmt.Errorf("master-key generate: %w", err)
-		}
-		_, err = io.WriteString(stdout, k)
-		return err
-	case "rotate":
-		return masterKeyRotate(ctx, args[1:], stdout, stderr)
-	default:
-		return errors.New(masterKeyUsage)
-	}
+	_, err = io.WriteString(e.stdout, k)
+	return err
 }
 
 // masterKeyRotate re-seals every secret of the store with the new key
 // (and seals the plaintext ones), in the one transaction the store runs
 // at open when it is given previous keys.
-func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fedid master-key rotate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c commonFlags
-	c.registerAdmin(fs)
-	oldFile := fs.String("old", "", "file of the master key the store is sealed with now (default --master-key-file; none for a plaintext store)")
-	newFile := fs.String("new", "", "file of the master key to seal the store with (required)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("master-key rotate: unexpected argument %q", fs.Arg(0))
-	}
-	if *newFile == "" {
+type masterKeyRotateCmd struct {
+	AdminFlags `embed:""`
+	Old        string `predictor:"file" placeholder:"FILE" help:"File of the master key the store is sealed with now (default --master-key-file; none for a plaintext store)."`
+	New        string `predictor:"file" placeholder:"FILE" help:"File of the master key to seal the store with (required)."`
+}
+
+func (c *masterKeyRotateCmd) Run(e *runEnv) error {
+	ctx, stdout, stderr := e.ctx, e.stdout, e.stderr
+	if c.New == "" {
 		return errors.New("master-key rotate: --new is required (make a key with: fedid master-key generate > FILE)")
 	}
-	if *oldFile != "" {
-		c.masterKeyFile = *oldFile
+	if c.Old != "" {
+		c.MasterKeyFile = c.Old
 	}
 	old, err := c.masterKey()
 	if err != nil {
 		return fmt.Errorf("master-key rotate: --old: %w", err)
 	}
-	next, err := seal.ReadFile(*newFile)
+	next, err := seal.ReadFile(c.New)
 	if err != nil {
 		return fmt.Errorf("master-key rotate: --new: %w", err)
 	}
@@ -105,6 +91,6 @@ func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	sort.Strings(parts)
 	fmt.Fprintf(stdout, "store %s sealed with master key %s (secrets by key: %s)\n",
-		app.RedactDB(c.db), next.ID(), strings.Join(parts, ", "))
+		app.RedactDB(c.DB), next.ID(), strings.Join(parts, ", "))
 	return nil
 }

@@ -1,11 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -64,92 +63,6 @@ func versionText() string {
 	return fmt.Sprintf("fedid %s\ncommit %s\n%s %s/%s\nsigner %s\n", v, c, runtime.Version(), runtime.GOOS, runtime.GOARCH, keys.Backend())
 }
 
-const usage = `fedid: a self-hosted AWS Cognito Identity (identity pools)
-
-Usage:
-  fedid serve [flags]                 run the server (fedid serve -h for flags)
-  fedid keys create --account ID      create and store an access key, print it
-  fedid keys list                     list access keys (no secrets), newest first
-  fedid keys delete ID                delete an access key
-  fedid backup --out FILE             copy the SQLite database online, while fedid serves
-  fedid restore --from FILE           put a backup back (fedid stopped)
-  fedid oidc-providers add --url URL --client-id ID [--account ID] [--jwks-url URL | --jwks-file F]
-  fedid oidc-providers list [--account ID]
-  fedid oidc-providers remove --arn ARN
-                                      register OpenID Connect providers pools can trust
-  fedid signing-keys rotate           publish a new token signing key now
-  fedid master-key generate > FILE    make a master key that seals secrets at rest
-  fedid master-key rotate --old FILE --new FILE
-                                      re-seal the store's secrets with a new master key
-  fedid bench [flags]                 load a Cognito Identity endpoint, report figures
-  fedid seed --identities N [--pool ID]
-                                      create N developer identities directly in the database
-  fedid version                       print the version
-`
-
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	// The signer of every subcommand (serve's --signer overrides it).
-	if err := keys.UseSigner(os.Getenv("FEDID_SIGNER")); err != nil {
-		return fmt.Errorf("FEDID_SIGNER: %w", err)
-	}
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errors.New("no command given")
-	}
-	switch args[0] {
-	case "serve":
-		return serve(ctx, args[1:], stderr)
-	case "keys":
-		return keysCmd(ctx, args[1:], stdout, stderr)
-	case "backup":
-		return backupCmd(ctx, args[1:], stdout, stderr)
-	case "restore":
-		return restoreCmd(ctx, args[1:], stdout, stderr)
-	case "bench":
-		return benchCmd(ctx, args[1:], stdout, stderr)
-	case "seed":
-		return seedCmd(ctx, args[1:], stdout, stderr)
-	case "oidc-providers":
-		return oidcProviders(ctx, args[1:], stdout, stderr)
-	case "signing-keys":
-		if len(args) < 2 || args[1] != "rotate" {
-			return errors.New("usage: fedid signing-keys rotate [--db PATH] [--region REGION]")
-		}
-		return signingKeysRotate(ctx, args[2:], stdout, stderr)
-	case "master-key":
-		return masterKeyCmd(ctx, args[1:], stdout, stderr)
-	case "version", "--version", "-version":
-		fmt.Fprint(stdout, versionText())
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	default:
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q", args[0])
-	}
-}
-
-// env returns the environment variable or a default.
-func env(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok && v != "" {
-		return v
-	}
-	return def
-}
-
-func envDuration(name string, def time.Duration) (time.Duration, error) {
-	v := env(name, "")
-	if v == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", name, err)
-	}
-	return d, nil
-}
-
 // checkAddr refuses a listen address that is not host:port, saying what
 // to write (a port alone is the usual slip).
 func checkAddr(addr string) error {
@@ -176,39 +89,42 @@ func checkIssuer(issuer string) error {
 	return nil
 }
 
-// commonFlags are the store flags every subcommand shares.
-type commonFlags struct {
-	db     string
-	region string
-	create bool
-	// masterKeyFile names the master key of the store's secrets; opts,
-	// when set, replace the options it gives openExisting.
-	masterKeyFile string
-	opts          []sqlstore.Option
+// StoreFlags are the flags of the store, shared by every command that
+// opens it (embedded with `embed:""`).
+type StoreFlags struct {
+	DB            string `name:"db" env:"FEDID_DB" default:"fedid.db" predictor:"file" help:"SQLite file, or a postgres:// URL."`
+	Region        string `env:"FEDID_REGION" default:"us-east-1" help:"Region of the deployment."`
+	MasterKeyFile string `env:"FEDID_MASTER_KEY_FILE" predictor:"file" placeholder:"FILE" help:"File of the master key (32 bytes, base64) that seals the store's secrets at rest."`
+
+	// opts, when set, replace the options the master key gives
+	// openExisting.
+	opts []sqlstore.Option
 }
 
-func (c *commonFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.db, "db", env("FEDID_DB", "fedid.db"), "SQLite file, or a postgres:// URL (env FEDID_DB)")
-	fs.StringVar(&c.region, "region", env("FEDID_REGION", "us-east-1"), "region of the deployment (env FEDID_REGION)")
-	fs.StringVar(&c.masterKeyFile, "master-key-file", env("FEDID_MASTER_KEY_FILE", ""),
-		"file of the master key (32 bytes, base64) that seals the store's secrets at rest (env FEDID_MASTER_KEY_FILE)")
-}
-
-// registerAdmin adds the flags of the admin subcommands, which work on an
+// AdminFlags are the flags of the admin subcommands, which work on an
 // existing store.
-func (c *commonFlags) registerAdmin(fs *flag.FlagSet) {
-	c.register(fs)
-	fs.BoolVar(&c.create, "create", false, "create the SQLite database if it does not exist")
+type AdminFlags struct {
+	StoreFlags `embed:""`
+	Create     bool `help:"Create the SQLite database if it does not exist."`
 }
 
 // openExisting opens the store of an admin subcommand. A SQLite file that
 // does not exist is refused unless --create: run from the wrong folder, an
 // admin command would otherwise make a new empty store there and seem to
 // work (list nothing, rotate a key nobody serves).
-func (c *commonFlags) openExisting(ctx context.Context) (fedid.Store, error) {
-	if !c.create && !strings.Contains(c.db, "://") {
-		if _, err := os.Stat(c.db); errors.Is(err, fs.ErrNotExist) {
-			abs, _ := filepath.Abs(c.db)
+func (a *AdminFlags) openExisting(ctx context.Context) (fedid.Store, error) {
+	return a.StoreFlags.open(ctx, a.Create)
+}
+
+// openExisting opens an existing store, never creating one.
+func (c *StoreFlags) openExisting(ctx context.Context) (fedid.Store, error) {
+	return c.open(ctx, false)
+}
+
+func (c *StoreFlags) open(ctx context.Context, create bool) (fedid.Store, error) {
+	if !create && !strings.Contains(c.DB, "://") {
+		if _, err := os.Stat(c.DB); errors.Is(err, fs.ErrNotExist) {
+			abs, _ := filepath.Abs(c.DB)
 			return nil, fmt.Errorf("no database at %s: point --db (or FEDID_DB) at the database fedid serves, or add --create to make a new one there", abs)
 		}
 	}
@@ -220,84 +136,64 @@ func (c *commonFlags) openExisting(ctx context.Context) (fedid.Store, error) {
 		}
 		opts = []sqlstore.Option{sqlstore.WithMasterKey(k)}
 	}
-	return app.OpenStore(ctx, c.db, opts...)
+	return app.OpenStore(ctx, c.DB, opts...)
 }
 
-func serve(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fedid serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c commonFlags
-	c.register(fs)
-	addr := fs.String("addr", env("FEDID_ADDR", "127.0.0.1:9600"), "listen address (env FEDID_ADDR)")
-	dev := fs.Bool("dev", env("FEDID_DEV", "") == "1" || env("FEDID_DEV", "") == "true", "development mode: accept test/test on any address, with a loud warning (env FEDID_DEV=1); never in production")
-	issuer := fs.String("issuer", env("FEDID_ISSUER", ""), "token issuer URL (env FEDID_ISSUER; default http://<addr>, https://<addr> with TLS)")
-	tlsCert := fs.String("tls-cert", env("FEDID_TLS_CERT", ""), "PEM certificate chain: serve HTTPS, reloaded on SIGHUP or change (env FEDID_TLS_CERT; with --tls-key)")
-	tlsKey := fs.String("tls-key", env("FEDID_TLS_KEY", ""), "PEM private key of --tls-cert (env FEDID_TLS_KEY)")
-	ttlDef, err := envDuration("FEDID_OPENID_TOKEN_TTL", 600*time.Second)
-	if err != nil {
-		return err
-	}
-	rotDef, err := envDuration("FEDID_KEY_ROTATION", keys.DefaultRotationPeriod)
-	if err != nil {
-		return err
-	}
-	ttl := fs.Duration("openid-token-ttl", ttlDef, "lifetime of GetOpenIdToken tokens (env FEDID_OPENID_TOKEN_TTL)")
-	rotation := fs.Duration("key-rotation", rotDef, "signing key rotation period (env FEDID_KEY_ROTATION)")
-	cognitoIdP := fs.String("cognito-idp-endpoint", env("FEDID_COGNITO_IDP_ENDPOINT", ""),
-		"base URL of the Cognito user pool service whose tokens are checked; a user pool's issuer is <url>/<pool id> (env FEDID_COGNITO_IDP_ENDPOINT; default the real service)")
-	social := fs.String("social-issuers", env("FEDID_SOCIAL_ISSUERS", ""),
-		"comma-separated provider=issuer pairs overriding the issuers of social providers, e.g. accounts.google.com=http://127.0.0.1:8080 (env FEDID_SOCIAL_ISSUERS)")
-	providersFile := fs.String("oidc-providers-file", env("FEDID_OIDC_PROVIDERS_FILE", ""),
-		"JSON file of OIDC providers to register at start: [{\"account\",\"url\",\"clientIds\",\"jwksUrl\",\"jwksFile\"}] (env FEDID_OIDC_PROVIDERS_FILE)")
-	creds := fs.String("credentials", env("FEDID_CREDENTIALS", "local"),
-		"GetCredentialsForIdentity mode: local (fedid issues and accepts the credentials) or sts (env FEDID_CREDENTIALS)")
-	stsEndpoint := fs.String("sts-endpoint", env("FEDID_STS_ENDPOINT", ""), "STS endpoint for --credentials sts (env FEDID_STS_ENDPOINT)")
-	credTTLDef, err := envDuration("FEDID_CREDENTIALS_TTL", time.Hour)
-	if err != nil {
-		return err
-	}
-	credTTL := fs.Duration("credentials-ttl", credTTLDef, "lifetime of issued credentials (env FEDID_CREDENTIALS_TTL)")
-	debugAddr := fs.String("debug-addr", env("FEDID_DEBUG_ADDR", ""), "serve net/http/pprof on this address (env FEDID_DEBUG_ADDR)")
-	throttle := fs.String("throttle", env("FEDID_THROTTLE", "off"), "off, or aws for the service's documented per-account rates (env FEDID_THROTTLE)")
-	provTimeoutDef, err := envDuration("FEDID_PROVIDER_TIMEOUT", 5*time.Second)
-	if err != nil {
-		return err
-	}
-	providerTimeout := fs.Duration("provider-timeout", provTimeoutDef, "timeout of fetching a provider's discovery document or keys (env FEDID_PROVIDER_TIMEOUT)")
-	logLevel := fs.String("log-level", env("FEDID_LOG_LEVEL", "info"), "debug, info, warn or error (env FEDID_LOG_LEVEL)")
-	logFormat := fs.String("log-format", env("FEDID_LOG_FORMAT", "text"), "text or json (env FEDID_LOG_FORMAT)")
-	signer := fs.String("signer", env("FEDID_SIGNER", "openssl"), "RS512 signer: openssl (libcrypto, crypto/rsa when it cannot be loaded) or go (crypto/rsa) (env FEDID_SIGNER)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := keys.UseSigner(*signer); err != nil {
+// serveCmd runs the server. FEDID_ACCESS_KEY_ID, FEDID_SECRET_ACCESS_KEY
+// and FEDID_ACCOUNT_ID are read from the environment only: they are not
+// flags, so that a secret never shows in a process listing.
+type serveCmd struct {
+	StoreFlags `embed:""`
+
+	Addr               string        `env:"FEDID_ADDR" default:"127.0.0.1:9600" help:"Listen address, host:port."`
+	Dev                onFlag        `env:"FEDID_DEV" help:"Development mode: accept test/test on any address, with a loud warning (FEDID_DEV=1); never in production."`
+	Init               string        `env:"FEDID_INIT" predictor:"file" placeholder:"FILE" help:"Declared state file (YAML or JSON) applied at every start and after every reset."`
+	Issuer             string        `env:"FEDID_ISSUER" placeholder:"URL" help:"Token issuer URL (default http://<addr>, https://<addr> with TLS)."`
+	TLSCert            string        `name:"tls-cert" env:"FEDID_TLS_CERT" predictor:"file" placeholder:"FILE" help:"PEM certificate chain: serve HTTPS, reloaded on SIGHUP or change (with --tls-key)."`
+	TLSKey             string        `name:"tls-key" env:"FEDID_TLS_KEY" predictor:"file" placeholder:"FILE" help:"PEM private key of --tls-cert."`
+	OpenIDTokenTTL     time.Duration `name:"openid-token-ttl" env:"FEDID_OPENID_TOKEN_TTL" default:"10m0s" help:"Lifetime of GetOpenIdToken tokens."`
+	KeyRotation        time.Duration `env:"FEDID_KEY_ROTATION" default:"${default_rotation}" help:"Signing key rotation period."`
+	CognitoIdPEndpoint string        `name:"cognito-idp-endpoint" env:"FEDID_COGNITO_IDP_ENDPOINT" placeholder:"URL" help:"Base URL of the Cognito user pool service whose tokens are checked; a user pool's issuer is <url>/<pool id> (default the real service)."`
+	SocialIssuers      string        `env:"FEDID_SOCIAL_ISSUERS" placeholder:"PROVIDER=ISSUER,..." help:"Comma-separated provider=issuer pairs overriding the issuers of social providers, e.g. accounts.google.com=http://127.0.0.1:8080."`
+	OIDCProvidersFile  string        `name:"oidc-providers-file" env:"FEDID_OIDC_PROVIDERS_FILE" predictor:"file" placeholder:"FILE" help:"JSON file of OIDC providers to register at start: [{account, url, clientIds, jwksUrl, jwksFile}]."`
+	Credentials        string        `env:"FEDID_CREDENTIALS" default:"local" help:"GetCredentialsForIdentity mode: local (fedid issues and accepts the credentials) or sts."`
+	STSEndpoint        string        `name:"sts-endpoint" env:"FEDID_STS_ENDPOINT" placeholder:"URL" help:"STS endpoint for --credentials sts."`
+	CredentialsTTL     time.Duration `name:"credentials-ttl" env:"FEDID_CREDENTIALS_TTL" default:"1h0m0s" help:"Lifetime of issued credentials."`
+	DebugAddr          string        `env:"FEDID_DEBUG_ADDR" placeholder:"HOST:PORT" help:"Serve net/http/pprof on this address."`
+	Throttle           string        `env:"FEDID_THROTTLE" default:"off" help:"off, or aws for the service's documented per-account rates."`
+	ProviderTimeout    time.Duration `env:"FEDID_PROVIDER_TIMEOUT" default:"5s" help:"Timeout of fetching a provider's discovery document or keys."`
+	LogLevel           string        `env:"FEDID_LOG_LEVEL" default:"info" help:"debug, info, warn or error."`
+	LogFormat          string        `env:"FEDID_LOG_FORMAT" default:"text" help:"text or json."`
+	Signer             string        `env:"FEDID_SIGNER" default:"openssl" help:"RS512 signer: openssl (libcrypto, crypto/rsa when it cannot be loaded) or go (crypto/rsa)."`
+}
+
+func (s *serveCmd) Run(e *runEnv) error {
+	ctx, stderr := e.ctx, e.stderr
+	if err := keys.UseSigner(s.Signer); err != nil {
 		return fmt.Errorf("serve: --signer: %w", err)
 	}
-	masterKey, err := c.masterKey()
+	masterKey, err := s.masterKey()
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
-	}
-	if err := checkAddr(*addr); err != nil {
+	if err := checkAddr(s.Addr); err != nil {
 		return err
 	}
-	if err := checkIssuer(*issuer); err != nil {
+	if err := checkIssuer(s.Issuer); err != nil {
 		return err
 	}
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+	if err := level.UnmarshalText([]byte(s.LogLevel)); err != nil {
 		return fmt.Errorf("serve: --log-level: %w", err)
 	}
 	var handler slog.Handler
-	switch *logFormat {
+	switch s.LogFormat {
 	case "text":
 		handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
 	case "json":
 		handler = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
 	default:
-		return fmt.Errorf("serve: --log-format must be text or json, not %q", *logFormat)
+		return fmt.Errorf("serve: --log-format must be text or json, not %q", s.LogFormat)
 	}
 	log := slog.New(handler)
 	if os.Getenv("GOGC") == "" {
@@ -306,7 +202,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		debug.SetGCPercent(400)
 	}
 	socialIssuers := map[string]string{}
-	for _, pair := range strings.Split(*social, ",") {
+	for _, pair := range strings.Split(s.SocialIssuers, ",") {
 		if pair = strings.TrimSpace(pair); pair == "" {
 			continue
 		}
@@ -317,81 +213,56 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		socialIssuers[name] = iss
 	}
 	var reload <-chan struct{}
-	if *tlsCert != "" || *tlsKey != "" || *providersFile != "" {
+	if s.TLSCert != "" || s.TLSKey != "" || s.OIDCProvidersFile != "" {
 		reload = reloadOnSIGHUP(ctx)
 	}
 	return app.Serve(ctx, app.Config{
-		Addr:            *addr,
-		Dev:             *dev,
-		DB:              c.db,
-		Region:          c.region,
-		Issuer:          *issuer,
-		TLSCert:         *tlsCert,
-		TLSKey:          *tlsKey,
+		Addr:            s.Addr,
+		Dev:             bool(s.Dev),
+		InitFile:        s.Init,
+		DB:              s.DB,
+		Region:          s.Region,
+		Issuer:          s.Issuer,
+		TLSCert:         s.TLSCert,
+		TLSKey:          s.TLSKey,
 		Reload:          reload,
 		AccessKeyID:     os.Getenv("FEDID_ACCESS_KEY_ID"),
 		SecretAccessKey: os.Getenv("FEDID_SECRET_ACCESS_KEY"),
-		AccountID:       env("FEDID_ACCOUNT_ID", fedid.DefaultAccountID),
-		OpenIDTokenTTL:  *ttl,
-		KeyRotation:     *rotation,
+		AccountID:       cmp.Or(os.Getenv("FEDID_ACCOUNT_ID"), fedid.DefaultAccountID),
+		OpenIDTokenTTL:  s.OpenIDTokenTTL,
+		KeyRotation:     s.KeyRotation,
 		Federation: federation.Config{
-			CognitoIdPEndpoint: *cognitoIdP,
+			CognitoIdPEndpoint: s.CognitoIdPEndpoint,
 			SocialIssuers:      socialIssuers,
-			Timeout:            *providerTimeout,
+			Timeout:            s.ProviderTimeout,
 		},
-		ProvidersFile:  *providersFile,
-		Credentials:    *creds,
-		STSEndpoint:    *stsEndpoint,
-		CredentialsTTL: *credTTL,
-		Throttle:       *throttle,
-		DebugAddr:      *debugAddr,
+		ProvidersFile:  s.OIDCProvidersFile,
+		Credentials:    s.Credentials,
+		STSEndpoint:    s.STSEndpoint,
+		CredentialsTTL: s.CredentialsTTL,
+		Throttle:       s.Throttle,
+		DebugAddr:      s.DebugAddr,
 		MasterKey:      masterKey,
 		Logger:         log,
 	})
 }
 
-func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fedid keys create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c commonFlags
-	c.registerAdmin(fs)
-	account := fs.String("account", "", "12-digit account ID the key belongs to (required)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *account == "" {
-		return errors.New("keys create: --account is required")
-	}
-	k, err := app.NewAccessKey(*account, time.Now())
-	if err != nil {
-		return fmt.Errorf("keys create: %w", err)
-	}
-	st, err := c.openExisting(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := st.PutAccessKey(ctx, k); err != nil {
-		return fmt.Errorf("keys create: %w", err)
-	}
-	fmt.Fprintf(stdout, "AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\nFEDID_ACCOUNT_ID=%s\n", k.ID, k.Secret, k.Account)
-	return nil
+type signingKeysCmd struct {
+	Rotate signingKeysRotateCmd `cmd:"" help:"Publish a new token signing key now."`
 }
 
-func signingKeysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fedid signing-keys rotate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c commonFlags
-	c.registerAdmin(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
+type signingKeysRotateCmd struct {
+	AdminFlags `embed:""`
+}
+
+func (c *signingKeysRotateCmd) Run(e *runEnv) error {
+	ctx, stdout := e.ctx, e.stdout
 	st, err := c.openExisting(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	km := keys.NewManager(st, fedid.SystemClock{}, keys.Options{Region: c.region})
+	km := keys.NewManager(st, fedid.SystemClock{}, keys.Options{Region: c.Region})
 	if err := km.Init(ctx); err != nil {
 		return fmt.Errorf("signing-keys rotate: %w", err)
 	}
