@@ -30,6 +30,8 @@ import (
 type cli struct {
 	Serve         serveCmd         `cmd:"" help:"Run the server."`
 	Keys          keysCmd          `cmd:"" help:"Manage access keys."`
+	Init          initCmd          `cmd:"" help:"Check a declared state file (serve --init) without a server."`
+	Export        exportCmd        `cmd:"" help:"Write the store's pools, keys and providers as a declared state file."`
 	Backup        backupCmd        `cmd:"" help:"Copy the SQLite database online, while fedid serves."`
 	Restore       restoreCmd       `cmd:"" help:"Put a backup back (fedid stopped)."`
 	OIDCProviders oidcProvidersCmd `cmd:"" name:"oidc-providers" help:"Register OpenID Connect providers pools can trust."`

@@ -78,7 +78,23 @@ func (a at) memberIn(msg string) string {
 			best = m
 		}
 	}
+	if best == "" {
+		for phrase, m := range hints {
+			if _, ok := a.lines[m]; ok && strings.Contains(msg, phrase) {
+				return m
+			}
+		}
+	}
 	return best
+}
+
+// hints name the member of messages that name none.
+var hints = map[string]string{
+	"tag keys":                   "IdentityPoolTags",
+	"number of tags":             "IdentityPoolTags",
+	"role mapping":               "RoleMappings",
+	"cognito identity providers": "CognitoIdentityProviders",
+	"developer identities":       "DeveloperProviderName",
 }
 
 // Error is a problem with a declaration: the file, the line and the field
