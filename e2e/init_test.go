@@ -167,4 +167,3 @@ func TestDevReset(t *testing.T) {
 		t.Fatalf("reset without --dev: %d %s", r.Status, r.Body)
 	}
 }
-
