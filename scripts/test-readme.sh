@@ -41,7 +41,9 @@ go build -o "$tmp/fedid" ./cmd/fedid
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 addr=127.0.0.1:$port
-"$tmp/fedid" serve --addr "$addr" --db "$tmp/fedid.db" >"$tmp/fedid.log" 2>&1 &
+# With the example's declared state, which the README's "Declared state"
+# block uses.
+"$tmp/fedid" serve --addr "$addr" --db "$tmp/fedid.db" --init examples/init.yaml >"$tmp/fedid.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
   curl -fsS "http://$addr/healthz" >/dev/null 2>&1 && break
@@ -97,9 +99,10 @@ again=$(aws cognito-identity get-open-id-token-for-developer-identity --identity
 key=$(aws cognito-identity get-credentials-for-identity --identity-id "$ID" \
   --logins cognito-identity.amazonaws.com="$TOKEN" --query Credentials.AccessKeyId --output text)
 [[ "$key" =~ ^ASIA[A-Z0-9]{16}$ ]] || fail "access key '$key'"
-# Two pools named demo, listed.
+# The declared pool and the two the walkthroughs made, listed.
 n=$(aws cognito-identity list-identity-pools --max-results 60 --query 'length(IdentityPools)' --output text)
-[ "$n" -eq 2 ] || fail "list-identity-pools lists $n pools, not 2"
+[ "$n" -eq 3 ] || fail "list-identity-pools lists $n pools, not 3"
+[ "$DECLARED" = us-east-1:2f3c6a1e-0000-4000-8000-0000000000a1 ] || fail "user1 of the declared pool got '$DECLARED'"
 echo "test-readme: checks passed (pool $POOL, identity $ID, token of 3 parts, key $key)"
 EOF
 
