@@ -75,13 +75,14 @@ type settings struct {
 // SQLite file under t.TempDir().
 func WithDB(db string) Option { return func(s *settings) { s.cfg.DB = db } }
 
-// WithDev runs the server in development mode (fedid serve --dev): test/test
-// is accepted from any address, and POST /fedid/reset empties the server.
+// WithDev runs the server in development mode, as fedid serve --dev does:
+// it accepts test/test from any address and says so, in its log (a
+// warning) and in /healthz.
 func WithDev() Option { return func(s *settings) { s.cfg.Dev = true } }
 
-// WithInit applies the declared state in file (YAML or JSON, as
-// fedid serve --init takes it) when the server starts, and again after
-// every reset.
+// WithInit gives the server the declared state in file (YAML or JSON),
+// as fedid serve --init does: fedid applies it when it starts, and again
+// after every reset.
 func WithInit(file string) Option { return func(s *settings) { s.cfg.InitFile = file } }
 
 // WithLogger sends the server's log to l. By default, only warnings and
