@@ -1,6 +1,7 @@
 // Package e2e drives a real fedid server, started in-process on
-// 127.0.0.1:0 with a temporary SQLite database, with the real
-// aws-sdk-go-v2 cognitoidentity client and raw SigV4-signed requests.
+// 127.0.0.1:0 with a temporary SQLite database by fedidtest (the package
+// Go users test with), with the real aws-sdk-go-v2 cognitoidentity client
+// and raw SigV4-signed requests.
 package e2e
 
 import (
@@ -26,6 +27,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/fedidtest"
 	"github.com/fedid/fedid/internal/app"
 	"github.com/fedid/fedid/internal/federation"
 	"github.com/fedid/fedid/internal/seal"
@@ -40,11 +42,12 @@ const (
 	otherAccount = "111111111111"
 )
 
+// server is a fedid started by fedidtest, the package Go users start
+// fedid in their tests with: every e2e test runs through it.
 type server struct {
-	URL    string
-	DB     string
-	cancel context.CancelFunc
-	done   chan error
+	*fedidtest.Server
+	// URL is the server's Endpoint (https:// with tlsCert).
+	URL string
 }
 
 type startOpts struct {
@@ -89,7 +92,10 @@ var sealedKey = func() *seal.Key {
 // storeOpts are the options of every store the suite opens itself.
 func storeOpts() []sqlstore.Option { return []sqlstore.Option{sqlstore.WithMasterKey(sealedKey)} }
 
-// start runs fedid with the loopback test key and a second account's key.
+// start runs fedid with the loopback test key and a second account's key,
+// through fedidtest.New: the settings fedidtest does not offer reach
+// app.Config through fedidtest.WithConfig. The server stops when the test
+// ends, or earlier with stop.
 func start(tb testing.TB, o startOpts) *server {
 	tb.Helper()
 	if o.db == "" {
@@ -114,57 +120,26 @@ func start(tb testing.TB, o startOpts) *server {
 	if o.log != nil {
 		logger = slog.New(slog.NewTextHandler(o.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	sctx, cancel := context.WithCancel(ctx)
-	ready := make(chan string, 1)
-	s := &server{DB: o.db, cancel: cancel, done: make(chan error, 1)}
-	go func() {
-		s.done <- app.Serve(sctx, app.Config{
-			Addr:              "127.0.0.1:0",
-			DB:                o.db,
-			AccessKeyID:       "test",
-			SecretAccessKey:   "test",
-			Logger:            logger,
-			Clock:             o.clock,
-			Issuer:            o.issuer,
-			KeyReload:         o.keyReload,
-			Federation:        o.federation,
-			Credentials:       o.credentials,
-			STSEndpoint:       o.stsEndpoint,
-			ReadHeaderTimeout: o.readHeaderTimeout,
-			TLSCert:           o.tlsCert,
-			TLSKey:            o.tlsKey,
-			Reload:            o.reload,
-			ProvidersFile:     o.providersFile,
-			TLSPoll:           o.tlsPoll,
-			MasterKey:         sealedKey,
-			Ready:             func(addr string) { ready <- addr },
-		})
-	}()
-	select {
-	case addr := <-ready:
-		s.URL = "http://" + addr
-		if o.tlsCert != "" {
-			s.URL = "https://" + addr
-		}
-	case err := <-s.done:
-		tb.Fatalf("server did not start: %v", err)
-	case <-time.After(20 * time.Second):
-		tb.Fatal("server did not start in 20s")
-	}
-	tb.Cleanup(s.stop)
-	return s
+	fs := fedidtest.New(tb, fedidtest.WithDB(o.db), fedidtest.WithLogger(logger), fedidtest.WithConfig(func(c *app.Config) {
+		c.Clock = o.clock
+		c.Issuer = o.issuer
+		c.KeyReload = o.keyReload
+		c.Federation = o.federation
+		c.Credentials = o.credentials
+		c.STSEndpoint = o.stsEndpoint
+		c.ReadHeaderTimeout = o.readHeaderTimeout
+		c.TLSCert, c.TLSKey = o.tlsCert, o.tlsKey
+		c.Reload = o.reload
+		c.ProvidersFile = o.providersFile
+		c.TLSPoll = o.tlsPoll
+		c.MasterKey = sealedKey
+	}))
+	return &server{Server: fs, URL: fs.Endpoint}
 }
 
-// stop shuts the server down and waits for it; safe to call twice.
-func (s *server) stop() {
-	s.cancel()
-	if s.done != nil {
-		if err := <-s.done; err != nil {
-			panic("fedid did not stop cleanly: " + err.Error())
-		}
-		s.done = nil
-	}
-}
+// stop shuts the server down and waits for it; safe to call twice. An
+// unclean shutdown fails the test.
+func (s *server) stop() { s.Stop() }
 
 func (s *server) client(keyID, secret, region string) *ci.Client {
 	return ci.New(ci.Options{
@@ -175,8 +150,15 @@ func (s *server) client(keyID, secret, region string) *ci.Client {
 	})
 }
 
-// testClient is the loopback default account's client.
-func (s *server) testClient() *ci.Client { return s.client("test", "test", "us-east-1") }
+// testClient is the loopback default account's client, made from
+// fedidtest's AWSConfig (a server a test started itself, &server{URL: ...},
+// has none).
+func (s *server) testClient() *ci.Client {
+	if s.Server == nil {
+		return s.client("test", "test", "us-east-1")
+	}
+	return ci.NewFromConfig(s.AWSConfig(), func(o *ci.Options) { o.RetryMaxAttempts = 1 })
+}
 
 // apiErr asserts err is an API error with the given code and returns its
 // message.
