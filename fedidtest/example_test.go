@@ -107,3 +107,33 @@ func (t *exampleT) cleanup() {
 		os.RemoveAll(t.dir)
 	}
 }
+
+// A declared state file gives pools, and identities, IDs the test knows in
+// advance; Reset goes back to it between two parts of a test.
+func ExampleWithInit() {
+	t := newExampleT() // in a test: the test's *testing.T
+	defer t.cleanup()
+
+	file := t.TempDir() + "/init.yaml"
+	os.WriteFile(file, []byte(`
+IdentityPools:
+  - IdentityPoolId: us-east-1:00000000-0000-4000-8000-000000000001
+    IdentityPoolName: app
+    AllowUnauthenticatedIdentities: false
+    DeveloperProviderName: login.example
+    DeveloperIdentities:
+      - {DeveloperUserIdentifier: alice, IdentityId: "us-east-1:00000000-0000-4000-8000-0000000000a1"}
+`), 0o600)
+	srv := fedidtest.New(t, fedidtest.WithInit(file), fedidtest.WithDev())
+	id, _ := srv.DeveloperToken("us-east-1:00000000-0000-4000-8000-000000000001", "alice")
+	fmt.Println("alice is", id)
+
+	ctx := context.Background()
+	srv.Client().CreateIdentityPool(ctx, &cognitoidentity.CreateIdentityPoolInput{IdentityPoolName: aws.String("scratch")})
+	srv.Reset()
+	list, _ := srv.Client().ListIdentityPools(ctx, &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(60)})
+	fmt.Println("pools after the reset:", len(list.IdentityPools), aws.ToString(list.IdentityPools[0].IdentityPoolName))
+	// Output:
+	// alice is us-east-1:00000000-0000-4000-8000-0000000000a1
+	// pools after the reset: 1 app
+}

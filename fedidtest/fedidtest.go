@@ -21,9 +21,12 @@ package fedidtest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -31,6 +34,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 
@@ -77,7 +81,8 @@ func WithDB(db string) Option { return func(s *settings) { s.cfg.DB = db } }
 
 // WithDev runs the server in development mode, as fedid serve --dev does:
 // it accepts test/test from any address and says so, in its log (a
-// warning) and in /healthz.
+// warning) and in /healthz, and it serves POST /fedid/reset
+// (Server.Reset).
 func WithDev() Option { return func(s *settings) { s.cfg.Dev = true } }
 
 // WithInit gives the server the declared state in file (YAML or JSON),
@@ -247,6 +252,39 @@ func (s *Server) DeveloperToken(poolID, user string) (identityID, token string) 
 		s.tb.Fatalf("fedidtest: GetOpenIdTokenForDeveloperIdentity for %s in %s: %v", user, poolID, err)
 	}
 	return aws.ToString(out.IdentityId), aws.ToString(out.Token)
+}
+
+// Reset empties the server but for its access keys (every pool, identity,
+// OIDC provider and issued credential goes) and applies the WithInit file
+// again, as POST /fedid/reset does; the server needs WithDev. Pools made
+// by WithPool are not made again: declare with WithInit what every test
+// should start from. It fails the test (t.Fatal) on any error.
+func (s *Server) Reset() {
+	s.tb.Helper()
+	const body = "{}"
+	req, err := http.NewRequest(http.MethodPost, s.Endpoint+"/fedid/reset", strings.NewReader(body))
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	sum := sha256.Sum256([]byte(body))
+	if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: s.keyID, SecretAccessKey: s.secret},
+		req, hex.EncodeToString(sum[:]), "cognito-identity", s.Region, time.Now()); err != nil {
+		s.tb.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.tb.Fatalf("fedidtest: reset: %v", err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode == http.StatusNotFound {
+		s.tb.Fatal("fedidtest: reset needs a server started WithDev")
+	}
+	if res.StatusCode != http.StatusOK {
+		s.tb.Fatalf("fedidtest: reset: %d %s", res.StatusCode, b)
+	}
+	s.pools = map[string]string{}
 }
 
 // tbWriter writes each log record to the test's log until closed: the
