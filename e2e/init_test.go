@@ -145,8 +145,7 @@ func TestDevReset(t *testing.T) {
 	if _, err := c.DescribeIdentityPool(ctx, &ci.DescribeIdentityPoolInput{IdentityPoolId: made.IdentityPoolId}); err != nil {
 		t.Fatalf("a refused reset changed something: %v", err)
 	}
-	// The second account's key from the file signs it.
-	if r := postReset(t, url, "AKIAEXAMPLEINIT00001", "example-secret-change-me-0000000000000000"); r.Status != 200 || !strings.Contains(string(r.Body), `"Reset":true`) {
+	if r := postReset(t, url, "test", "test"); r.Status != 200 || !strings.Contains(string(r.Body), `"Reset":true`) {
 		t.Fatalf("reset: %d %s", r.Status, r.Body)
 	}
 	if _, err := c.DescribeIdentityPool(ctx, &ci.DescribeIdentityPoolInput{IdentityPoolId: made.IdentityPoolId}); errorCode(err) != "ResourceNotFoundException" {
@@ -165,5 +164,22 @@ func TestDevReset(t *testing.T) {
 	plain, _ := serveInit(t, initDB(t), "", false)
 	if r := postReset(t, plain, "test", "test"); r.Status != 404 {
 		t.Fatalf("reset without --dev: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestInitFileAccessKey: a key the file declares signs requests for its
+// account from the first start.
+func TestInitFileAccessKey(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "keys.yaml")
+	os.WriteFile(file, []byte(`AccessKeys:
+  - {AccessKeyId: AKIADECLAREDKEY00001, SecretAccessKey: declared-secret-0001, Account: "123456789012"}
+IdentityPools:
+  - {Account: "123456789012", IdentityPoolName: theirs, AllowUnauthenticatedIdentities: true}
+`), 0o600)
+	url, _ := serveInit(t, initDB(t), file, false)
+	c := (&server{URL: url}).client("AKIADECLAREDKEY00001", "declared-secret-0001", "us-east-1")
+	list, err := c.ListIdentityPools(context.Background(), &ci.ListIdentityPoolsInput{MaxResults: aws.Int32(60)})
+	if err != nil || len(list.IdentityPools) != 1 || aws.ToString(list.IdentityPools[0].IdentityPoolName) != "theirs" {
+		t.Fatalf("the declared key's account: %+v %v", list, err)
 	}
 }

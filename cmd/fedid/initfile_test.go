@@ -12,7 +12,7 @@ import (
 func TestInitCheck(t *testing.T) {
 	var out, errb bytes.Buffer
 	if err := run(context.Background(), []string{"init", "--check", "../../examples/init.yaml"}, &out, &errb); err != nil ||
-		!strings.Contains(out.String(), "ok: 1 access keys, 1 OIDC providers, 2 identity pools") {
+		!strings.Contains(out.String(), "ok: 0 access keys, 1 OIDC providers, 2 identity pools") {
 		t.Fatalf("check of the example: %v %q", err, out.String())
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")

@@ -176,6 +176,14 @@ func Serve(ctx context.Context, cfg Config) error {
 			log.Error("close store", "err", err)
 		}
 	}()
+	if cfg.InitFile != "" {
+		// Before the access keys are read (the file may declare some) and
+		// before the listener: a server whose declared state is wrong does
+		// not start.
+		if err := applyInit(ctx, cfg, st, identity.New(identity.Deps{Store: st, Clock: cfg.Clock}, identity.Config{})); err != nil {
+			return err
+		}
+	}
 	local := cfg.Credentials == "" || cfg.Credentials == "local"
 	keyring, err := auth.Open(ctx, st, auth.Options{
 		AccessKey: fedid.AccessKey{ID: cfg.AccessKeyID, Secret: cfg.SecretAccessKey, Account: cfg.AccountID},
@@ -192,13 +200,6 @@ func Serve(ctx context.Context, cfg Config) error {
 		log.Info("OIDC providers registered from file", "file", cfg.ProvidersFile, "count", n)
 		if reloadProviders != nil {
 			go reloadProvidersOn(ctx, reloadProviders, st, cfg.ProvidersFile, cfg.Clock, log)
-		}
-	}
-	if cfg.InitFile != "" {
-		// Before the listener: a server whose declared state is wrong
-		// does not start.
-		if err := applyInit(ctx, cfg, st, identity.New(identity.Deps{Store: st, Clock: cfg.Clock}, identity.Config{})); err != nil {
-			return err
 		}
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
