@@ -12,6 +12,18 @@
 //		// ... hand the client (or srv.AWSConfig()) to the code under test.
 //	}
 //
+// Credentials need roles, as in AWS: GetCredentialsForIdentity answers
+// InvalidIdentityPoolConfigurationException until the pool has them.
+// Give them with the API,
+//
+//	srv.Client().SetIdentityPoolRoles(ctx, &cognitoidentity.SetIdentityPoolRolesInput{
+//		IdentityPoolId: aws.String(srv.PoolID("app")),
+//		Roles:          map[string]string{"authenticated": "arn:aws:iam::000000000000:role/app"},
+//	})
+//
+// or declare the pools, roles and all, in a file for WithInit (the format
+// of fedid serve --init, documented in fedid's docs/init-file.md).
+//
 // New listens on 127.0.0.1 on a free port, keeps its data in a fresh SQLite
 // file under t.TempDir() (or the database WithDB names), and stops the
 // server when the test ends. The server accepts the access key test/test,
