@@ -35,6 +35,10 @@ type Config struct {
 	// tokens it accepts (defaults: Google and Apple's real issuers). Tests
 	// and air-gapped deployments point these at their own issuer.
 	SocialIssuers map[string]string
+	// ProviderEndpoints maps an access-token provider (graph.facebook.com,
+	// www.amazon.com, api.twitter.com) to the base URL fedid asks about its
+	// tokens (defaults: DefaultProviderEndpoints, the real ones).
+	ProviderEndpoints map[string]string
 	// Timeout bounds every fetch of a discovery document or key set.
 	Timeout time.Duration
 	// Skew is the grace period on exp and nbf.
@@ -63,6 +67,7 @@ type Checker struct {
 	providers ProviderStore
 	clock     fedid.Clock
 	keys      *keyCache
+	social    *social
 }
 
 var _ fedid.LoginVerifier = (*Checker)(nil)
@@ -90,7 +95,8 @@ func New(cfg Config, providers ProviderStore, clock fedid.Clock) *Checker {
 	if cfg.MinRefresh <= 0 {
 		cfg.MinRefresh = 5 * time.Second
 	}
-	return &Checker{cfg: cfg, providers: providers, clock: clock, keys: newKeyCache(cfg.Timeout, cfg.MinRefresh)}
+	return &Checker{cfg: cfg, providers: providers, clock: clock, keys: newKeyCache(cfg.Timeout, cfg.MinRefresh),
+		social: newSocial(cfg, clock)}
 }
 
 func invalid(format string, args ...any) error {
@@ -120,6 +126,9 @@ var reUserPool = regexp.MustCompile(`^cognito-idp\.([a-z0-9-]+)\.amazonaws\.com(
 // reports them (spec 3.4): algorithm, iss, signature, exp and nbf with
 // c.clock, sub, token_use, aud, then azp or aud against the client IDs.
 func (c *Checker) VerifyLogin(ctx context.Context, pool *fedid.Pool, provider, token string) (*fedid.VerifiedLogin, error) {
+	if value, ok := pool.SupportedLoginProviders[provider]; ok && isSocial(provider) {
+		return c.verifySocial(ctx, provider, value, token) // social.go: access tokens, asked of the provider
+	}
 	t, err := c.target(ctx, pool, provider)
 	if err != nil {
 		return nil, err

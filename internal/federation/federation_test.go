@@ -485,7 +485,7 @@ func TestUnknownProviders(t *testing.T) {
 			"login.example.com", fedid.KindNotAuthorized},
 		{"SAML", &fedid.Pool{SAMLProviderARNs: []string{"arn:aws:iam::000000000000:saml-provider/x"}},
 			"arn:aws:iam::000000000000:saml-provider/x", fedid.KindNotImplemented},
-		{"Facebook", &fedid.Pool{SupportedLoginProviders: map[string]string{"graph.facebook.com": "1"}}, "graph.facebook.com", fedid.KindNotImplemented},
+		{"Digits", &fedid.Pool{SupportedLoginProviders: map[string]string{"www.digits.com": "1"}}, "www.digits.com", fedid.KindNotAuthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := c.VerifyLogin(ctx, tc.pool, tc.provider, "x.y.z")
