@@ -155,13 +155,14 @@ type serveCmd struct {
 	KeyRotation        time.Duration `env:"FEDID_KEY_ROTATION" default:"${default_rotation}" help:"Signing key rotation period."`
 	CognitoIdPEndpoint string        `name:"cognito-idp-endpoint" env:"FEDID_COGNITO_IDP_ENDPOINT" placeholder:"URL" help:"Base URL of the Cognito user pool service whose tokens are checked; a user pool's issuer is <url>/<pool id> (default the real service)."`
 	SocialIssuers      string        `env:"FEDID_SOCIAL_ISSUERS" placeholder:"PROVIDER=ISSUER,..." help:"Comma-separated provider=issuer pairs overriding the issuers of social providers, e.g. accounts.google.com=http://127.0.0.1:8080."`
+	ProviderEndpoints  string        `env:"FEDID_PROVIDER_ENDPOINTS" placeholder:"PROVIDER=URL,..." help:"Comma-separated provider=URL pairs overriding where the access tokens of graph.facebook.com, www.amazon.com and api.twitter.com are checked (defaults https://graph.facebook.com, https://api.amazon.com, https://api.twitter.com)."`
 	OIDCProvidersFile  string        `name:"oidc-providers-file" env:"FEDID_OIDC_PROVIDERS_FILE" predictor:"file" placeholder:"FILE" help:"JSON file of OIDC providers to register at start: [{account, url, clientIds, jwksUrl, jwksFile}]."`
 	Credentials        string        `env:"FEDID_CREDENTIALS" default:"local" help:"GetCredentialsForIdentity mode: local (fedid issues and accepts the credentials) or sts."`
 	STSEndpoint        string        `name:"sts-endpoint" env:"FEDID_STS_ENDPOINT" placeholder:"URL" help:"STS endpoint for --credentials sts."`
 	CredentialsTTL     time.Duration `name:"credentials-ttl" env:"FEDID_CREDENTIALS_TTL" default:"1h0m0s" help:"Lifetime of issued credentials."`
 	DebugAddr          string        `env:"FEDID_DEBUG_ADDR" placeholder:"HOST:PORT" help:"Serve net/http/pprof on this address."`
 	Throttle           string        `env:"FEDID_THROTTLE" default:"off" help:"off, or aws for the service's documented per-account rates."`
-	ProviderTimeout    time.Duration `env:"FEDID_PROVIDER_TIMEOUT" default:"5s" help:"Timeout of fetching a provider's discovery document or keys."`
+	ProviderTimeout    time.Duration `env:"FEDID_PROVIDER_TIMEOUT" default:"5s" help:"Timeout of fetching a provider's discovery document or keys, or of asking a provider about an access token."`
 	LogLevel           string        `env:"FEDID_LOG_LEVEL" default:"info" help:"debug, info, warn or error."`
 	LogFormat          string        `env:"FEDID_LOG_FORMAT" default:"text" help:"text or json."`
 	Signer             string        `env:"FEDID_SIGNER" default:"openssl" help:"RS512 signer: openssl (libcrypto, crypto/rsa when it cannot be loaded) or go (crypto/rsa)."`
@@ -212,6 +213,10 @@ func (s *serveCmd) Run(e *runEnv) error {
 		}
 		socialIssuers[name] = iss
 	}
+	providerEndpoints, err := parseProviderEndpoints(s.ProviderEndpoints)
+	if err != nil {
+		return err
+	}
 	var reload <-chan struct{}
 	if s.TLSCert != "" || s.TLSKey != "" || s.OIDCProvidersFile != "" {
 		reload = reloadOnSIGHUP(ctx)
@@ -234,6 +239,7 @@ func (s *serveCmd) Run(e *runEnv) error {
 		Federation: federation.Config{
 			CognitoIdPEndpoint: s.CognitoIdPEndpoint,
 			SocialIssuers:      socialIssuers,
+			ProviderEndpoints:  providerEndpoints,
 			Timeout:            s.ProviderTimeout,
 		},
 		ProvidersFile:  s.OIDCProvidersFile,
