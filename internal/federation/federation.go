@@ -7,7 +7,9 @@
 // a token names an unknown key) or its pinned keys (oidc.StaticKeySet).
 // The service's rules on top are fedid's: the issuer, the audience (or azp)
 // against the configured client IDs, user pool ID tokens only, and the
-// expiry with a 5-minute grace measured with the injected clock.
+// expiry with a 5-minute grace measured with the injected clock. The
+// access tokens of Facebook, Login with Amazon and Twitter are checked by
+// asking the provider (social.go).
 package federation
 
 import (
