@@ -483,8 +483,8 @@ func TestUnknownProviders(t *testing.T) {
 		{"not trusted", &fedid.Pool{}, "login.example.com", fedid.KindNotAuthorized},
 		{"unregistered OIDC", &fedid.Pool{OpenIDConnectProviderARNs: []string{"arn:aws:iam::000000000000:oidc-provider/login.example.com"}},
 			"login.example.com", fedid.KindNotAuthorized},
-		{"SAML", &fedid.Pool{SAMLProviderARNs: []string{"arn:aws:iam::000000000000:saml-provider/x"}},
-			"arn:aws:iam::000000000000:saml-provider/x", fedid.KindNotImplemented},
+		{"unregistered SAML", &fedid.Pool{SAMLProviderARNs: []string{"arn:aws:iam::000000000000:saml-provider/x"}},
+			"arn:aws:iam::000000000000:saml-provider/x", fedid.KindNotAuthorized},
 		{"Facebook", &fedid.Pool{SupportedLoginProviders: map[string]string{"graph.facebook.com": "1"}}, "graph.facebook.com", fedid.KindNotImplemented},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
