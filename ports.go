@@ -32,8 +32,12 @@ type VerifiedLogin struct {
 	// ClientID is the token's accepted audience (user pool role mappings
 	// are keyed by provider and client).
 	ClientID string
-	// Claims are the token's claims, for role rules and principal tags.
+	// Claims are the token's claims, for role rules and principal tags
+	// (of a SAML assertion: its attributes, each a string or a list).
 	Claims map[string]any
+	// Roles, for a SAML login, are the role ARNs the assertion's Role
+	// attribute pairs with this provider; nil for other providers.
+	Roles []string
 }
 
 // LoginVerifier checks public provider login tokens for a pool. Errors are

@@ -72,7 +72,8 @@ type Tx interface {
 	// their link times.
 	MoveLogins(ctx context.Context, from, to string) error
 	// Reset deletes every pool with its identities and logins, every OIDC
-	// provider and every session; access keys and signing keys stay.
+	// and SAML provider and every session; access keys and signing keys
+	// stay.
 	Reset(ctx context.Context) error
 }
 
@@ -109,6 +110,16 @@ type Store interface {
 	ListOIDCProviders(ctx context.Context, account string) ([]OIDCProvider, error)
 	// DeleteOIDCProvider deletes an OIDC provider; ErrNotFound when absent.
 	DeleteOIDCProvider(ctx context.Context, arn string) error
+
+	// PutSAMLProvider stores or replaces a SAML provider (by ARN).
+	PutSAMLProvider(ctx context.Context, p SAMLProvider) error
+	// GetSAMLProvider returns a SAML provider by ARN.
+	GetSAMLProvider(ctx context.Context, arn string) (*SAMLProvider, error)
+	// ListSAMLProviders lists an account's SAML providers by ARN; with
+	// account "", every account's.
+	ListSAMLProviders(ctx context.Context, account string) ([]SAMLProvider, error)
+	// DeleteSAMLProvider deletes a SAML provider; ErrNotFound when absent.
+	DeleteSAMLProvider(ctx context.Context, arn string) error
 
 	// PutSession stores temporary credentials fedid issued.
 	PutSession(ctx context.Context, s Session) error

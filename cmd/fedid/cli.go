@@ -35,6 +35,7 @@ type cli struct {
 	Backup        backupCmd        `cmd:"" help:"Copy the SQLite database online, while fedid serves."`
 	Restore       restoreCmd       `cmd:"" help:"Put a backup back (fedid stopped)."`
 	OIDCProviders oidcProvidersCmd `cmd:"" name:"oidc-providers" help:"Register OpenID Connect providers pools can trust."`
+	SAMLProviders samlProvidersCmd `cmd:"" name:"saml-providers" help:"Register SAML providers pools can trust."`
 	SigningKeys   signingKeysCmd   `cmd:"" name:"signing-keys" help:"Manage token signing keys."`
 	MasterKey     masterKeyCmd     `cmd:"" name:"master-key" help:"Make or rotate the master key that seals secrets at rest."`
 	Bench         benchCmd         `cmd:"" help:"Load a Cognito Identity endpoint, report figures."`

@@ -55,7 +55,7 @@ func TestHelp(t *testing.T) {
 	if err := run(context.Background(), []string{"help", "serve"}, &out, &errb); err != nil || !strings.Contains(out.String(), "--tls-cert") {
 		t.Fatalf("help serve: %v %q", err, out.String())
 	}
-	for _, name := range []string{"serve", "keys", "backup", "restore", "oidc-providers", "signing-keys", "master-key", "bench", "seed", "version", "completion"} {
+	for _, name := range []string{"serve", "keys", "backup", "restore", "oidc-providers", "saml-providers", "signing-keys", "master-key", "bench", "seed", "version", "completion"} {
 		if !strings.Contains(usageOf(t), "\n  "+name+" ") {
 			t.Errorf("the root usage does not list %s", name)
 		}

@@ -1,9 +1,10 @@
 // Package awsquery answers the AWS query-protocol calls fedid serves on its
 // own port: STS GetCallerIdentity (signing name "sts"), so that a request
 // signed with credentials fedid issued can be traced to its assumed-role
-// session, and IAM's OpenID Connect provider calls (signing name "iam"),
-// so that `aws iam create-open-id-connect-provider --endpoint-url …`
-// registers the providers identity pools trust.
+// session, and IAM's OpenID Connect and SAML provider calls (signing name
+// "iam"), so that `aws iam create-open-id-connect-provider --endpoint-url …`
+// and `aws iam create-saml-provider …` register the providers identity
+// pools trust.
 package awsquery
 
 import (
@@ -31,8 +32,9 @@ type Verifier interface {
 	Verify(ctx context.Context, r *http.Request, body []byte) (fedid.Caller, error)
 }
 
-// maxBody bounds a query request body.
-const maxBody = 64 << 10
+// maxBody bounds a query request body: room for a SAML metadata document
+// (real ones run to tens of kilobytes), URL-encoded.
+const maxBody = 1 << 20
 
 // IsQuery reports whether a request is an AWS query-protocol call (a form
 // body and no X-Amz-Target).
@@ -91,6 +93,11 @@ var actions = map[string]action{
 	"GetOpenIDConnectProvider":    {iamNS, true, (*Handler).getProvider},
 	"ListOpenIDConnectProviders":  {iamNS, true, (*Handler).listProviders},
 	"DeleteOpenIDConnectProvider": {iamNS, true, (*Handler).deleteProvider},
+	"CreateSAMLProvider":          {iamNS, true, (*Handler).createSAML},
+	"GetSAMLProvider":             {iamNS, true, (*Handler).getSAML},
+	"ListSAMLProviders":           {iamNS, true, (*Handler).listSAML},
+	"UpdateSAMLProvider":          {iamNS, true, (*Handler).updateSAML},
+	"DeleteSAMLProvider":          {iamNS, true, (*Handler).deleteSAML},
 }
 
 const (

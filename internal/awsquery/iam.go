@@ -19,6 +19,7 @@ type ProviderStore interface {
 	GetOIDCProvider(ctx context.Context, arn string) (*fedid.OIDCProvider, error)
 	ListOIDCProviders(ctx context.Context, account string) ([]fedid.OIDCProvider, error)
 	DeleteOIDCProvider(ctx context.Context, arn string) error
+	SAMLProviderStore // saml.go
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -61,6 +61,7 @@ var DefaultSocialIssuers = map[string]string{
 // ProviderStore is what the checker needs of the store.
 type ProviderStore interface {
 	GetOIDCProvider(ctx context.Context, arn string) (*fedid.OIDCProvider, error)
+	SAMLProviderStore
 }
 
 // Checker implements fedid.LoginVerifier.
@@ -128,6 +129,9 @@ var reUserPool = regexp.MustCompile(`^cognito-idp\.([a-z0-9-]+)\.amazonaws\.com(
 // reports them (spec 3.4): algorithm, iss, signature, exp and nbf with
 // c.clock, sub, token_use, aud, then azp or aud against the client IDs.
 func (c *Checker) VerifyLogin(ctx context.Context, pool *fedid.Pool, provider, token string) (*fedid.VerifiedLogin, error) {
+	if slices.Contains(pool.SAMLProviderARNs, provider) {
+		return c.verifySAML(ctx, provider, token) // saml.go
+	}
 	if value, ok := pool.SupportedLoginProviders[provider]; ok && isSocial(provider) {
 		return c.verifySocial(ctx, provider, value, token) // social.go: access tokens, asked of the provider
 	}
@@ -264,9 +268,6 @@ func (c *Checker) verifySignature(ctx context.Context, t *target, kid, token str
 // target resolves the logins key to the provider configuration of the
 // pool.
 func (c *Checker) target(ctx context.Context, pool *fedid.Pool, provider string) (*target, error) {
-	if slices.Contains(pool.SAMLProviderARNs, provider) {
-		return nil, fedid.Errorf(fedid.KindNotImplemented, "SAML assertions are not checked by this version of fedid.")
-	}
 	if ids, ok := pool.SupportedLoginProviders[provider]; ok {
 		iss, known := c.cfg.SocialIssuers[provider]
 		if !known {

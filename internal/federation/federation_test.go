@@ -483,8 +483,8 @@ func TestUnknownProviders(t *testing.T) {
 		{"not trusted", &fedid.Pool{}, "login.example.com", fedid.KindNotAuthorized},
 		{"unregistered OIDC", &fedid.Pool{OpenIDConnectProviderARNs: []string{"arn:aws:iam::000000000000:oidc-provider/login.example.com"}},
 			"login.example.com", fedid.KindNotAuthorized},
-		{"SAML", &fedid.Pool{SAMLProviderARNs: []string{"arn:aws:iam::000000000000:saml-provider/x"}},
-			"arn:aws:iam::000000000000:saml-provider/x", fedid.KindNotImplemented},
+		{"unregistered SAML", &fedid.Pool{SAMLProviderARNs: []string{"arn:aws:iam::000000000000:saml-provider/x"}},
+			"arn:aws:iam::000000000000:saml-provider/x", fedid.KindNotAuthorized},
 		{"Digits", &fedid.Pool{SupportedLoginProviders: map[string]string{"www.digits.com": "1"}}, "www.digits.com", fedid.KindNotAuthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

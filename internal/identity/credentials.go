@@ -95,6 +95,9 @@ func resolveRole(a *authenticated, custom *string) (string, error) {
 			if ok {
 				return applyMapping(p, m, l.Claims, custom)
 			}
+			if len(l.Roles) > 0 { // a SAML assertion's roles (saml.go)
+				return samlRole(l.Roles, custom)
+			}
 		}
 	}
 	if def == "" {

@@ -69,6 +69,13 @@ func Apply(ctx context.Context, f *File, st fedid.Store, svc *identity.Service, 
 		}
 		r.count(created, changed)
 	}
+	for _, p := range f.SAMLProviders {
+		created, changed, err := applySAMLProvider(ctx, st, p, now)
+		if err != nil {
+			return r, err
+		}
+		r.count(created, changed)
+	}
 	declared := map[string]bool{}
 	for _, p := range f.Pools {
 		created, changed, err := applyPool(ctx, svc, p)

@@ -61,6 +61,9 @@ func Export(ctx context.Context, st fedid.Store, svc *identity.Service) ([]byte,
 			seq.Content = append(seq.Content, m)
 		}
 	}
+	if err := exportSAML(ctx, st, root); err != nil {
+		return nil, err
+	}
 	pools, err := allPools(ctx, st)
 	if err != nil {
 		return nil, err

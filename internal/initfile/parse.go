@@ -1,6 +1,6 @@
 // Package initfile is fedid's declared state: the file `fedid serve
-// --init` applies at every start (access keys, OIDC providers and identity
-// pools, named as the API names them), `fedid init --check` validates and
+// --init` applies at every start (access keys, OIDC and SAML providers and
+// identity pools, named as the API names them), `fedid init --check` validates and
 // `fedid export` writes.
 //
 // The file is YAML (so JSON too), read with go.yaml.in/yaml/v3, whose
@@ -38,7 +38,9 @@ type File struct {
 	Path       string
 	AccessKeys []AccessKey
 	Providers  []Provider
-	Pools      []Pool
+	// SAMLProviders are the SamlProviders section (saml.go).
+	SAMLProviders []SAMLProvider
+	Pools         []Pool
 }
 
 // at is where a declaration is: its file, line and field path, and the
@@ -176,7 +178,7 @@ type DevUser struct {
 
 // Top-level sections and the members of each declaration.
 var (
-	sections        = []string{"AccessKeys", "OpenIdConnectProviders", "IdentityPools"}
+	sections        = []string{"AccessKeys", "OpenIdConnectProviders", "SamlProviders", "IdentityPools"}
 	accessKeyFields = []string{"AccessKeyId", "SecretAccessKey", "Account"}
 	providerFields  = []string{"Account", "Url", "ClientIDList", "ThumbprintList", "JwksUrl", "JwksFile", "Jwks"}
 	poolExtras      = []string{"Account", "Region", "IdentityPoolId", "Roles", "RoleMappings", "PrincipalTagAttributeMaps", "DeveloperIdentities"}
@@ -234,6 +236,8 @@ func Parse(path string, data []byte, region string) (*File, error) {
 				err = f.parseAccessKey(item, where)
 			case "OpenIdConnectProviders":
 				err = f.parseProvider(item, where)
+			case "SamlProviders":
+				err = f.parseSAMLProvider(item, where)
 			case "IdentityPools":
 				err = f.parsePool(item, where, region)
 			}

@@ -7,6 +7,7 @@ const (
 	identityCols = `id, pool_id, authenticated, disabled, created_ns, modified_ns`
 	keyCols      = `id, seq, private_key, created_ns, active_ns, retired_ns, expires_ns`
 	providerCols = `arn, account, url, config, created_ns`
+	samlCols     = `arn, account, name, metadata, valid_until_ns, created_ns`
 	sessionCols  = `access_key_id, secret, token_hash, account, role_arn, identity_id, pool_id, tags, created_ns, expires_ns`
 
 	// listIdentities' filter when disabled identities are hidden: so are
@@ -39,6 +40,8 @@ type Statements struct {
 	putProvider, getProvider               string
 	listProviders, deleteProvider          string
 	listAllProviders                       string
+	putSAML, getSAML, listSAML             string
+	listAllSAML, deleteSAML                string
 	putSession, getSession, deleteSessions string
 	createMigrations, migrationsAt         string
 	recordMigration                        string
@@ -62,7 +65,7 @@ func newStatements(d *Dialect) Statements {
 		countPools:   t(`SELECT COUNT(*) FROM pools WHERE account = ? AND region = ?`),
 		// Children first, so that no cascade walks a large pool.
 		reset: []string{t(`DELETE FROM logins`), t(`DELETE FROM identities`), t(`DELETE FROM pools`),
-			t(`DELETE FROM oidc_providers`), t(`DELETE FROM sessions`)},
+			t(`DELETE FROM oidc_providers`), t(`DELETE FROM saml_providers`), t(`DELETE FROM sessions`)},
 		listIdentities: t(`SELECT ` + identityCols + ` FROM identities i WHERE pool_id = ?` + after),
 		listVisible:    t(`SELECT ` + identityCols + ` FROM identities i WHERE pool_id = ?` + visibleOnly + after),
 
@@ -96,9 +99,16 @@ func newStatements(d *Dialect) Statements {
 		listProviders:    t(`SELECT ` + providerCols + ` FROM oidc_providers WHERE account = ? ORDER BY arn`),
 		deleteProvider:   t(`DELETE FROM oidc_providers WHERE arn = ?`),
 		listAllProviders: t(`SELECT ` + providerCols + ` FROM oidc_providers ORDER BY arn`),
-		putSession:       t(`INSERT INTO sessions (` + sessionCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		getSession:       t(`SELECT ` + sessionCols + ` FROM sessions WHERE access_key_id = ?`),
-		deleteSessions:   t(`DELETE FROM sessions WHERE expires_ns < ?`),
+		putSAML: t(`INSERT INTO saml_providers (` + samlCols + `) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (arn) DO UPDATE SET account = excluded.account, name = excluded.name, metadata = excluded.metadata,
+			valid_until_ns = excluded.valid_until_ns`),
+		getSAML:        t(`SELECT ` + samlCols + ` FROM saml_providers WHERE arn = ?`),
+		listSAML:       t(`SELECT ` + samlCols + ` FROM saml_providers WHERE account = ? ORDER BY arn`),
+		listAllSAML:    t(`SELECT ` + samlCols + ` FROM saml_providers ORDER BY arn`),
+		deleteSAML:     t(`DELETE FROM saml_providers WHERE arn = ?`),
+		putSession:     t(`INSERT INTO sessions (` + sessionCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		getSession:     t(`SELECT ` + sessionCols + ` FROM sessions WHERE access_key_id = ?`),
+		deleteSessions: t(`DELETE FROM sessions WHERE expires_ns < ?`),
 
 		createMigrations: t(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ns BIGINT NOT NULL)`),
 		migrationsAt:     t(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`),

@@ -24,6 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) fedid.Store) {
 		{"AccessKeys", testAccessKeys},
 		{"AccessKeyLifecycle", testAccessKeyLifecycle},
 		{"OIDCProviders", testOIDCProviders},
+		{"SAMLProviders", testSAMLProviders},
 		{"Sessions", testSessions},
 		{"PoolRoundTrip", testPoolRoundTrip},
 		{"PoolVersions", testPoolVersions},
@@ -377,6 +378,10 @@ func testReset(t *testing.T, s fedid.Store) {
 	if err := s.PutOIDCProvider(ctx, prov); err != nil {
 		t.Fatal(err)
 	}
+	saml := fedid.SAMLProvider{ARN: fedid.SAMLProviderARN("111111111111", "corp"), Account: "111111111111", Name: "corp", Metadata: "<md/>", CreatedAt: base}
+	if err := s.PutSAMLProvider(ctx, saml); err != nil {
+		t.Fatal(err)
+	}
 	se := fedid.Session{AccessKeyID: "ASIARESET00000000001", Secret: "x", TokenHash: []byte{1}, Account: "111111111111", RoleARN: "arn:aws:iam::111111111111:role/r", IdentityID: "us-east-1:i", PoolID: "us-east-1:p", CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
 	if err := s.PutSession(ctx, se); err != nil {
 		t.Fatal(err)
@@ -393,6 +398,9 @@ func testReset(t *testing.T, s fedid.Store) {
 	}
 	if _, err := s.GetOIDCProvider(ctx, prov.ARN); !errors.Is(err, fedid.ErrNotFound) {
 		t.Fatalf("provider survived: %v", err)
+	}
+	if _, err := s.GetSAMLProvider(ctx, saml.ARN); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("SAML provider survived: %v", err)
 	}
 	if _, err := s.GetSession(ctx, se.AccessKeyID); !errors.Is(err, fedid.ErrNotFound) {
 		t.Fatalf("session survived: %v", err)
