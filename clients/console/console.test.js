@@ -182,6 +182,20 @@ test("the console: sign in, pools, tokens, identities, credentials, keys, live, 
   // Live view: rates from /metrics.
   await nav(page, "#/live");
   await page.waitForSelector("#live-totals table", { timeout: 20_000 });
+  // Traffic from outside the page while it polls: unsigned calls, some refused.
+  const traffic = setInterval(() => {
+    for (const [target, body] of [["GetId", { IdentityPoolId: poolId }], ["GetId", { IdentityPoolId: "us-east-1:00000000-0000-4000-8000-000000000000" }]]) {
+      fetch(`${fedid.endpoint}/`, { method: "POST", headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": `AWSCognitoIdentityService.${target}` }, body: JSON.stringify(body) })
+        .then((r) => r.arrayBuffer(), () => {});
+    }
+  }, 100);
+  try {
+    await page.waitForSelector("#live-ops table.bars", { timeout: 20_000 });
+    await page.waitForSelector("#live-errors table.bars", { timeout: 20_000 });
+  } finally {
+    clearInterval(traffic);
+  }
+  assert.match(await text(page, "#live-errors"), /ResourceNotFoundException/);
   await page.waitForFunction(() => /Updated/.test(document.querySelector("main p.muted")?.textContent || ""), { timeout: 20_000 });
   const totals = await page.$$eval("#live-totals tbody td:first-child", (els) => els.map((e) => e.textContent));
   assert.ok(totals.includes("CreateIdentityPool") && totals.includes("Fedid.RotateSigningKey"), totals.join(","));

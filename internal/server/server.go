@@ -55,9 +55,9 @@ type Config struct {
 	// (X-Amz-Target Fedid.*): signing keys and access keys.
 	Admin Admin
 	// Console, when set, serves the admin console under /console.
-	Console http.Handler
-	Logger  *slog.Logger
-	Registry   *prometheus.Registry
+	Console  http.Handler
+	Logger   *slog.Logger
+	Registry *prometheus.Registry
 }
 
 // Server is fedid's HTTP handler.

@@ -59,7 +59,7 @@ export async function identitiesPage(view, poolId, go) {
         showError(err, e2);
       }
     })) },
-    field(`Developer user ID (${pool.DeveloperProviderName || "no developer provider"})`, newUser),
+    field(`New or existing developer user (${pool.DeveloperProviderName || "no developer provider"})`, newUser),
     createBtn,
   );
   if (!pool.DeveloperProviderName) create.hidden = true;

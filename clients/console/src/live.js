@@ -22,7 +22,7 @@ export function parse(text) {
 export function livePage(view) {
   const status = h("p", { class: "muted", "aria-live": "polite" }, "Waiting for two samples…");
   const ops = h("div", { class: "table-wrap", id: "live-ops" });
-  const errs = h("div", { class: "table-wrap", id: "live-errors" });
+  const errs = h("div", { class: "table-wrap errors", id: "live-errors" });
   const totals = h("div", { class: "table-wrap", id: "live-totals" });
   view.replaceChildren(h("h1", {}, "Live"), status,
     h("div", { class: "split" },
@@ -37,7 +37,7 @@ export function livePage(view) {
     if (!rows.length) return h("p", { class: "empty" }, "Nothing in the last interval.");
     const top = Math.max(...rows.map((r) => r[1]), 0.001);
     return h("table", { class: "bars" }, h("caption", { class: "sr-only" }, caption),
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, caption), h("th", { scope: "col" }, unit), h("th", { scope: "col", class: "bar-col" }, h("span", { class: "sr-only" }, "bar")))),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, caption), h("th", { scope: "col", class: "num" }, unit), h("th", { scope: "col", class: "bar-col" }, h("span", { class: "sr-only" }, "bar")))),
       h("tbody", {}, rows.map(([name, v]) => {
         const bar = h("span", { class: "bar" });
         bar.style.width = `${Math.max(2, (100 * v) / top)}%`; // CSSOM, allowed by the CSP
@@ -66,9 +66,9 @@ export function livePage(view) {
         errs.replaceChildren(bars("Error code", sorted(byCode), "err/s"));
         status.textContent = `Updated ${new Date().toLocaleTimeString()} · every ${EVERY_MS / 1000} s`;
       }
-      const rows = [...now.samples].sort((a, b) => b[1] - a[1]).slice(0, 30);
+      const rows = [...now.samples].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).slice(0, 30);
       totals.replaceChildren(rows.length ? h("table", {}, h("caption", { class: "sr-only" }, "Totals"),
-        h("thead", {}, h("tr", {}, ["Operation", "Code", "Requests"].map((c) => h("th", { scope: "col" }, c)))),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Operation"), h("th", { scope: "col" }, "Code"), h("th", { scope: "col", class: "num" }, "Requests"))),
         h("tbody", {}, rows.map(([k, v]) => { const [op, code] = k.split("\u0000"); return h("tr", {}, h("td", { class: "mono" }, op), h("td", {}, code), h("td", { class: "num" }, String(v))); })))
         : h("p", { class: "empty" }, "No requests yet."));
       prev = now;
