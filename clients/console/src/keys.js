@@ -69,7 +69,7 @@ export async function keysPage(view, go) {
           }
         }) }, "Remove")));
     }));
-    providers.replaceChildren(rows.length ? table("OpenID Connect providers", ["ARN", "URL", "Client IDs", ""], rows) : h("p", { class: "empty" }, "None registered."));
+    providers.replaceChildren(rows.length ? table("OpenID Connect providers", ["ARN", "URL", "Client IDs", "Remove"], rows) : h("p", { class: "empty" }, "None registered."));
   }
 
   try {

@@ -58,7 +58,7 @@ export function poolsPage(view) {
               "table",
               {},
               h("caption", { class: "sr-only" }, "Identity pools"),
-              h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "ID"), h("th", { scope: "col" }, ""))),
+              h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "ID"), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Links")))),
               h(
                 "tbody",
                 {},
