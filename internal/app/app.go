@@ -22,6 +22,7 @@ import (
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/auth"
 	"github.com/fedid/fedid/internal/awsquery"
+	"github.com/fedid/fedid/internal/console"
 	"github.com/fedid/fedid/internal/credentials"
 	"github.com/fedid/fedid/internal/federation"
 	"github.com/fedid/fedid/internal/identity"
@@ -243,7 +244,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	if local {
 		go sweepSessions(bg, st, cfg.Clock, log)
 	}
-	h, err := newHandler(cfg, st, km, keyring.Lookup, reg)
+	h, err := newHandler(cfg, st, km, keyring.Lookup, keyring.TestKey(), reg)
 	if err != nil {
 		return err
 	}
@@ -315,7 +316,7 @@ func issuerFor(issuer, scheme, addr, bound string, log *slog.Logger) string {
 
 // newHandler builds the rules over the store and the adapters, and the
 // HTTP handler over the rules.
-func newHandler(cfg Config, st fedid.Store, km *keys.Manager, lookup sigv4.SecretLookup, reg *prometheus.Registry) (http.Handler, error) {
+func newHandler(cfg Config, st fedid.Store, km *keys.Manager, lookup sigv4.SecretLookup, testKey bool, reg *prometheus.Registry) (http.Handler, error) {
 	var (
 		sessions server.SessionReader
 		issuer   fedid.CredentialIssuer
@@ -357,6 +358,8 @@ func newHandler(cfg Config, st fedid.Store, km *keys.Manager, lookup sigv4.Secre
 		Clock:      cfg.Clock,
 		HealthNote: devNote(cfg.Dev),
 		Reset:      resetFunc(cfg, st, svc),
+		Admin:      admin{km: km, st: st, testKey: testKey},
+		Console:    console.Handler(console.Options{Dev: cfg.Dev, TestKey: testKey, Region: cfg.Region}),
 	}), nil
 }
 

@@ -139,3 +139,50 @@ func current(keys []fedid.SigningKey, now time.Time) *fedid.SigningKey {
 	}
 	return cur
 }
+
+// KeyState is where a stored key is in its life.
+type KeyState string
+
+// The states of a stored signing key.
+const (
+	StateNext    KeyState = "next"    // published, signs from ActiveAt on
+	StateCurrent KeyState = "current" // signs now
+	StateRetired KeyState = "retired" // published until ExpiresAt, signs no more
+)
+
+// KeyInfo is a stored signing key without its private part.
+type KeyInfo struct {
+	ID                  string
+	State               KeyState
+	CreatedAt, ActiveAt time.Time
+	// RetiredAt and ExpiresAt are zero while the key has no successor.
+	RetiredAt, ExpiresAt time.Time
+}
+
+// List reads the stored signing keys, oldest first, with their state now;
+// keys whose tokens have all expired are left out.
+func (m *Manager) List(ctx context.Context) ([]KeyInfo, error) {
+	keys, err := m.store.SigningKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := m.clock.Now()
+	cur := current(keys, now)
+	out := make([]KeyInfo, 0, len(keys))
+	for _, k := range keys {
+		if !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt) {
+			continue
+		}
+		ki := KeyInfo{ID: k.ID, CreatedAt: k.CreatedAt, ActiveAt: k.ActiveAt, RetiredAt: k.RetiredAt, ExpiresAt: k.ExpiresAt}
+		switch {
+		case now.Before(k.ActiveAt):
+			ki.State = StateNext
+		case cur != nil && cur.ID == k.ID:
+			ki.State = StateCurrent
+		default:
+			ki.State = StateRetired
+		}
+		out = append(out, ki)
+	}
+	return out, nil
+}

@@ -51,14 +51,20 @@ type Config struct {
 	// HealthNote, when set, is a warning /healthz adds to its answer
 	// (development mode).
 	HealthNote string
-	Logger     *slog.Logger
-	Registry   *prometheus.Registry
+	// Admin, when set, serves fedid's own signed operations
+	// (X-Amz-Target Fedid.*): signing keys and access keys.
+	Admin Admin
+	// Console, when set, serves the admin console under /console.
+	Console  http.Handler
+	Logger   *slog.Logger
+	Registry *prometheus.Registry
 }
 
 // Server is fedid's HTTP handler.
 type Server struct {
 	cfg      Config
 	ops      map[string]operation
+	admin    map[string]operation
 	mux      *http.ServeMux
 	requests *prometheus.CounterVec
 	// throttled counts requests refused by the rate limits.
@@ -84,7 +90,7 @@ func New(cfg Config) *Server {
 	if cfg.Clock == nil {
 		cfg.Clock = fedid.SystemClock{}
 	}
-	s := &Server{cfg: cfg, ops: operations(cfg.Service)}
+	s := &Server{cfg: cfg, ops: operations(cfg.Service), admin: adminOperations(cfg.Admin)}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "fedid_requests_total",
 		Help: "API requests by operation and outcome (OK or the exception name).",
@@ -113,6 +119,10 @@ func New(cfg Config) *Server {
 	mux.HandleFunc("/fedid/describe-credentials", s.describeCredentials)
 	if cfg.Reset != nil {
 		mux.HandleFunc("/fedid/reset", s.reset)
+	}
+	if cfg.Console != nil {
+		mux.Handle("/console", cfg.Console)
+		mux.Handle("/console/", cfg.Console)
 	}
 	mux.Handle("/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
 	s.mux = mux
@@ -218,11 +228,14 @@ func (s *Server) logRequest(r *http.Request, reqID, op, account string, status i
 // call decodes, authenticates and runs one API request, and returns the
 // operation's name and the signed caller's account with its outcome.
 func (s *Server) call(r *http.Request) (string, string, any, error) {
-	name, err := awsjson.Operation(r)
+	name, err := s.operationName(r)
 	if err != nil {
 		return "", "", nil, err
 	}
 	op, ok := s.ops[name]
+	if !ok {
+		op, ok = s.admin[name]
+	}
 	if !ok {
 		return "", "", nil, awsjson.UnknownOperation(name)
 	}

@@ -1,0 +1,285 @@
+// The admin console in headless Chromium (puppeteer-core, /usr/bin/chromium)
+// against a real fedid: a walk through every page, and sign-in refused
+// without valid credentials. Screenshots go to artifacts/ (gitignored); any
+// console error, page error or failed request of the page fails the walk.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import puppeteer from "puppeteer-core";
+import { startFedid, KEY_ID, SECRET } from "./lib/fedid.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
+const ARTIFACTS = path.join(here, "artifacts");
+const ROLE_AUTH = "arn:aws:iam::000000000000:role/ConsoleAuth";
+const ROLE_GUEST = "arn:aws:iam::000000000000:role/ConsoleGuest";
+const ROLE_RULE = "arn:aws:iam::000000000000:role/ExampleStaff";
+
+let fedid;
+let browser;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing (apt-get install chromium)`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  fedid = await startFedid();
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--force-prefers-reduced-motion"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await fedid?.stop();
+});
+
+/** open starts a page that records every problem: console errors, page errors, failed requests. */
+async function open(viewport = { width: 1280, height: 800 }) {
+  const page = await browser.newPage();
+  await page.setViewport(viewport);
+  await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "light" }]);
+  const problems = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  page.on("requestfailed", (req) => problems.push(`request failed: ${req.method()} ${req.url()}: ${req.failure()?.errorText}`));
+  return { page, problems };
+}
+
+/** ready waits until the console has rendered the page of a hash starting with prefix. */
+async function ready(page, prefix) {
+  await page.waitForFunction((p) => (document.getElementById("view")?.dataset.ready || "").startsWith(p), { timeout: 20_000 }, prefix);
+}
+
+async function nav(page, hash) {
+  await page.evaluate((h) => (location.hash = h), hash);
+  await ready(page, hash.split("?")[0]);
+}
+
+async function fill(page, selector, text) {
+  await page.$eval(selector, (el) => (el.value = ""));
+  await page.type(selector, text);
+}
+
+const shot = (page, name) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+const text = (page, selector) => page.$eval(selector, (el) => el.textContent);
+
+test("the console: sign in, pools, tokens, identities, credentials, keys, live, sign out", { timeout: 240_000 }, async () => {
+  const { page, problems } = await open();
+  await page.goto(`${fedid.endpoint}/console/`, { waitUntil: "load" });
+  await ready(page, "#/sign-in");
+  // --dev: test/test offered and filled in.
+  assert.match(await text(page, "#test-key-note"), /test \/ test/);
+  assert.equal(await page.$eval("input[name=accessKeyId]", (e) => e.value), "test");
+  await shot(page, "01-sign-in");
+  await page.click("#sign-in button[type=submit]");
+  await ready(page, "#/pools");
+
+  // A pool with roles and a role mapping with a rule.
+  await page.click("a[href='#/pools/new']");
+  await ready(page, "#/pools/new");
+  await fill(page, "input[name=name]", "console_demo");
+  await page.click("input[name=guests]");
+  await fill(page, "input[name=developerProvider]", "login.example");
+  await fill(page, "textarea[name=loginProviders]", "accounts.google.com=app-123.apps.googleusercontent.com");
+  await fill(page, "textarea[name=tags]", "team=blue");
+  await fill(page, "input[name=authenticatedRole]", ROLE_AUTH);
+  await fill(page, "input[name=unauthenticatedRole]", ROLE_GUEST);
+  await page.click("xpath/.//button[text()='Add role mapping']");
+  await fill(page, "input[name=mappingProvider]", "accounts.google.com");
+  await page.click("xpath/.//button[text()='Add rule']");
+  await fill(page, "input[name=claim]", "hd");
+  await page.select("select[name=matchType]", "Equals");
+  await fill(page, "input[name=value]", "example.com");
+  await fill(page, "input[name=roleARN]", ROLE_RULE);
+  await shot(page, "02-pool-new");
+  await page.click("form.pool-form button[type=submit]");
+  await page.waitForSelector(".flash");
+  await ready(page, "#/pools/us-east-1");
+  assert.equal(await text(page, ".flash"), "Pool created.");
+  const poolId = await text(page, "#pool-id");
+  // What fedid stored, read back through the API by the page.
+  assert.equal(await page.$eval("input[name=mappingProvider]", (e) => e.value), "accounts.google.com");
+  assert.equal(await page.$eval("input[name=roleARN]", (e) => e.value), ROLE_RULE);
+  assert.equal(await page.$eval("input[name=authenticatedRole]", (e) => e.value), ROLE_AUTH);
+  assert.equal(await page.$eval("textarea[name=tags]", (e) => e.value), "team=blue");
+  await shot(page, "03-pool");
+
+  // The list, and search by name.
+  await nav(page, "#/pools");
+  await fill(page, "input[name=search]", "demo");
+  await page.click("form[role=search] button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("tbody a")?.textContent === "console_demo");
+  await shot(page, "04-pools");
+
+  // Mint a token with a principal tag, see it verified against the JWKS.
+  await nav(page, `#/tokens?pool=${encodeURIComponent(poolId)}&user=alice`);
+  await fill(page, "textarea[name=principalTags]", "team=blue");
+  await fill(page, "input[name=duration]", "900");
+  await page.click("xpath/.//button[text()='Mint token']");
+  await page.waitForSelector("#verify-result[data-ok]", { timeout: 20_000 });
+  assert.equal(await page.$eval("#verify-result", (e) => e.dataset.ok), "true", await text(page, "#verify-result"));
+  const claims = JSON.parse(await text(page, "#token-claims"));
+  assert.equal(claims.aud, poolId);
+  assert.deepEqual(claims["https://aws.amazon.com/tags"], { principal_tags: { team: ["blue"] } });
+  assert.equal(JSON.parse(await text(page, "#token-header")).alg, "RS512");
+  await shot(page, "05-tokens");
+
+  // A second developer user, then find alice by her developer user ID.
+  await nav(page, `#/pools/${encodeURIComponent(poolId)}/identities`);
+  await fill(page, "input[name=newDeveloperUser]", "bob");
+  await page.click("xpath/.//button[text()='Get or create identity']");
+  await page.waitForSelector(".flash");
+  await ready(page, `#/pools/${encodeURIComponent(poolId)}/identities/`);
+  await nav(page, `#/pools/${encodeURIComponent(poolId)}/identities`);
+  await page.waitForFunction(() => document.querySelectorAll("tbody tr").length === 2);
+  await fill(page, "input[name=developerUser]", "alice");
+  await page.click("xpath/.//button[text()='Find']");
+  await page.waitForSelector("#found-identity");
+  const aliceId = await text(page, "#found-identity");
+  assert.equal(aliceId, claims.sub);
+  await shot(page, "06-identities");
+  await page.click("#found-identity");
+  await ready(page, `#/pools/${encodeURIComponent(poolId)}/identities/${encodeURIComponent(aliceId)}`);
+
+  // Merge bob's identity into alice's.
+  await fill(page, "input[name=mergeSource]", "bob");
+  await page.click("xpath/.//button[text()='Merge']");
+  await page.waitForSelector(".flash");
+  assert.match(await text(page, ".flash"), /^Merged bob into /);
+  assert.equal(await text(page, "#identity-id"), aliceId);
+  const users = await page.$$eval(".dev-users li .mono", (els) => els.map((e) => e.textContent).sort());
+  assert.deepEqual(users, ["alice", "bob"]);
+  assert.match(await text(page, "#identity-logins"), /login\.example/);
+  await shot(page, "07-identity");
+
+  // Credentials with the token minted above: the role, and who they are.
+  await nav(page, "#/credentials");
+  assert.equal(await page.$eval("input[name=identityId]", (e) => e.value), aliceId);
+  await page.click("xpath/.//button[text()='Get credentials']");
+  await page.waitForSelector("dd[data-name='STS caller ARN']", { timeout: 20_000 });
+  assert.equal(await text(page, "dd[data-name='Role']"), ROLE_AUTH);
+  assert.equal(await text(page, "dd[data-name='STS caller ARN']"), "arn:aws:sts::000000000000:assumed-role/ConsoleAuth/CognitoIdentityCredentials");
+  assert.match(await text(page, "dd[data-name='Access key ID']"), /^ASIA[A-Z0-9]{16}$/);
+  await shot(page, "08-credentials");
+
+  // Keys: rotate, and a next key appears.
+  await nav(page, "#/keys");
+  await page.waitForSelector("#signing-keys tbody tr");
+  assert.equal(await page.$$eval("#signing-keys tr[data-state='next']", (r) => r.length), 0);
+  await page.click("#rotate");
+  await page.waitForSelector("#signing-keys tr[data-state='next']");
+  assert.equal(await page.$$eval("#signing-keys tr[data-state='current']", (r) => r.length), 1);
+  const access = await page.$$eval("#access-keys tbody td:first-child", (els) => els.map((e) => e.textContent));
+  assert.ok(access.some((a) => a.startsWith(KEY_ID)), `access keys listed: ${access}`);
+  assert.ok(!(await page.content()).includes(SECRET), "no secret on the page");
+  await shot(page, "09-keys");
+
+  // Live view: rates from /metrics.
+  await nav(page, "#/live");
+  await page.waitForSelector("#live-totals table", { timeout: 20_000 });
+  // Traffic from outside the page while it polls: unsigned calls, some refused.
+  const traffic = setInterval(() => {
+    for (const [target, body] of [["GetId", { IdentityPoolId: poolId }], ["GetId", { IdentityPoolId: "us-east-1:00000000-0000-4000-8000-000000000000" }]]) {
+      fetch(`${fedid.endpoint}/`, { method: "POST", headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": `AWSCognitoIdentityService.${target}` }, body: JSON.stringify(body) })
+        .then((r) => r.arrayBuffer(), () => {});
+    }
+  }, 100);
+  try {
+    await page.waitForSelector("#live-ops table.bars", { timeout: 20_000 });
+    await page.waitForSelector("#live-errors table.bars", { timeout: 20_000 });
+  } finally {
+    clearInterval(traffic);
+  }
+  assert.match(await text(page, "#live-errors"), /ResourceNotFoundException/);
+  await page.waitForFunction(() => /Updated/.test(document.querySelector("main p.muted")?.textContent || ""), { timeout: 20_000 });
+  const totals = await page.$$eval("#live-totals tbody td:first-child", (els) => els.map((e) => e.textContent));
+  assert.ok(totals.includes("CreateIdentityPool") && totals.includes("Fedid.RotateSigningKey"), totals.join(","));
+  await shot(page, "10-live");
+
+  // The dark theme, and a phone's screen.
+  await page.click("#theme");
+  assert.equal(await page.$eval("html", (e) => e.dataset.theme), "dark");
+  await nav(page, "#/keys");
+  await page.waitForSelector("#signing-keys tbody tr");
+  await shot(page, "11-keys-dark");
+  await page.click("#theme");
+  await page.setViewport({ width: 390, height: 844 });
+  await nav(page, `#/pools/${encodeURIComponent(poolId)}/identities/${encodeURIComponent(aliceId)}`);
+  await shot(page, "12-phone-identity");
+  await nav(page, `#/pools/${encodeURIComponent(poolId)}`);
+  await shot(page, "13-phone-pool");
+  await page.setViewport({ width: 1280, height: 800 });
+
+  // Keyboard: the skip link and the navigation are reachable by Tab.
+  await page.keyboard.press("Tab");
+  // Sign out: the secret leaves session storage.
+  await page.click("#sign-out");
+  await ready(page, "#/sign-in");
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  assert.deepEqual(await page.cookies(), []);
+  await shot(page, "14-signed-out");
+  assert.deepEqual(problems, [], "no console errors, page errors or failed requests");
+  await page.close();
+});
+
+test("without valid credentials the console's calls are refused and change nothing", { timeout: 120_000 }, async () => {
+  const { page, problems } = await open();
+  await page.goto(`${fedid.endpoint}/console/`, { waitUntil: "load" });
+  await ready(page, "#/sign-in");
+
+  // A wrong secret for a real key: refused, nothing stored.
+  await fill(page, "input[name=accessKeyId]", KEY_ID);
+  await fill(page, "input[name=secretAccessKey]", "not-the-secret");
+  await page.click("#sign-in button[type=submit]");
+  await page.waitForSelector("#sign-in .error:not([hidden])");
+  assert.match(await text(page, "#sign-in .error"), /InvalidSignatureException/);
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  await shot(page, "20-sign-in-refused");
+
+  // An unknown key.
+  await fill(page, "input[name=accessKeyId]", "AKIANOSUCHKEY0000000");
+  await page.click("#sign-in button[type=submit]");
+  await page.waitForFunction(() => /UnrecognizedClientException/.test(document.querySelector("#sign-in .error")?.textContent || ""));
+
+  // Unsigned admin operations from the page itself: refused.
+  const forged = await page.evaluate(async () => {
+    const out = [];
+    for (const target of ["Fedid.RotateSigningKey", "Fedid.ListAccessKeys", "AWSCognitoIdentityService.CreateIdentityPool"]) {
+      const res = await fetch("/", { method: "POST", headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": target },
+        body: JSON.stringify(target.endsWith("Pool") ? { IdentityPoolName: "forged", AllowUnauthenticatedIdentities: true } : {}) });
+      out.push([target, res.status, (await res.json()).__type]);
+    }
+    return out;
+  });
+  for (const [target, status, type] of forged) {
+    assert.equal(status, 400, target);
+    assert.equal(type, "MissingAuthenticationTokenException", target);
+  }
+
+  // The right secret: in, and the forged calls changed nothing.
+  await fill(page, "input[name=accessKeyId]", KEY_ID);
+  await fill(page, "input[name=secretAccessKey]", SECRET);
+  await page.click("#sign-in button[type=submit]");
+  await ready(page, "#/pools");
+  assert.ok(!page.url().includes(SECRET));
+  assert.deepEqual(await page.cookies(), []);
+  const names = await page.$$eval("tbody a", (els) => els.map((e) => e.textContent));
+  assert.ok(!names.includes("forged"), names.join(","));
+  await nav(page, "#/keys");
+  await page.waitForSelector("#signing-keys tbody tr");
+  // The first test's rotation left one next key; the forged one added none.
+  assert.ok((await page.$$eval("#signing-keys tr[data-state='next']", (r) => r.length)) <= 1);
+  await page.click("#sign-out");
+  await ready(page, "#/sign-in");
+
+  // The only problems: the refused calls' 400s, as Chromium logs them.
+  const unexpected = problems.filter((p) => !/status of 400 \(Bad Request\)/.test(p));
+  assert.deepEqual(unexpected, []);
+  assert.equal(problems.length, 5, problems.join("\n"));
+  await page.close();
+});

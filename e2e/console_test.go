@@ -1,0 +1,232 @@
+package e2e
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	ci "github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+)
+
+// target sends body to the full X-Amz-Target target with extra headers,
+// signed as creds (unsigned when creds.AccessKeyID is "").
+func (s *server) target(tb testing.TB, target, body string, creds aws.Credentials, extra map[string]string) rawResp {
+	tb.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/", strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", target)
+	for k, v := range extra {
+		req.Header.Set(k, v)
+	}
+	if creds.AccessKeyID != "" {
+		sum := sha256.Sum256([]byte(body))
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "cognito-identity", "us-east-1", time.Now()); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return do(tb, req)
+}
+
+var testCreds = aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test"}
+
+type signingKeys struct {
+	Keys []struct{ KeyId, State string }
+}
+
+func listSigningKeys(tb testing.TB, s *server) signingKeys {
+	tb.Helper()
+	r := s.target(tb, "Fedid.ListSigningKeys", "{}", testCreds, nil)
+	if r.Status != 200 {
+		tb.Fatalf("Fedid.ListSigningKeys: %d %s %s", r.Status, r.Type, r.Message)
+	}
+	var out signingKeys
+	if err := json.Unmarshal(r.Body, &out); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// The console is served with a strict policy: its own scripts, styles and
+// connections only, never framed.
+func TestConsoleServed(t *testing.T) {
+	s := start(t, startOpts{})
+	for _, path := range []string{"/console", "/console/", "/console/console.js", "/console/console.css", "/console/config.json"} {
+		res, err := http.Get(s.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || len(b) == 0 {
+			t.Fatalf("GET %s: %d, %d bytes", path, res.StatusCode, len(b))
+		}
+		csp := res.Header.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'self'", "script-src 'self';", "connect-src 'self'", "frame-ancestors 'none'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("GET %s: Content-Security-Policy %q lacks %q", path, csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+			t.Errorf("GET %s: Content-Security-Policy %q allows inline or eval", path, csp)
+		}
+		if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("GET %s: X-Content-Type-Options %q", path, got)
+		}
+		if len(res.Cookies()) != 0 {
+			t.Errorf("GET %s sets cookies", path)
+		}
+	}
+	res, err := http.Post(s.URL+"/console/", "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST /console/: %d, want 405", res.StatusCode)
+	}
+}
+
+// Cross-site requests: a page on another origin can make the browser send
+// anything to fedid, but every state change needs a SigV4 signature made
+// with a secret that page does not have (the console keeps it in its own
+// origin's session storage; no cookie exists to ride along). Forged
+// requests are refused and change nothing.
+func TestConsoleForgedCrossOriginRequestsChangeNothing(t *testing.T) {
+	s := start(t, startOpts{})
+	before := listSigningKeys(t, s)
+	evil := map[string]string{"Origin": "https://evil.example", "Referer": "https://evil.example/page"}
+	create := `{"IdentityPoolName":"forged","AllowUnauthenticatedIdentities":true}`
+	for _, tc := range []struct {
+		name, target, body string
+		creds              aws.Credentials
+		headers            map[string]string
+		want               string
+	}{
+		{"unsigned", "AWSCognitoIdentityService.CreateIdentityPool", create, aws.Credentials{}, evil, "MissingAuthenticationTokenException"},
+		{"unsigned admin", "Fedid.RotateSigningKey", "{}", aws.Credentials{}, evil, "MissingAuthenticationTokenException"},
+		{"wrong secret", "AWSCognitoIdentityService.CreateIdentityPool", create, aws.Credentials{AccessKeyID: "test", SecretAccessKey: "guess"}, evil, "InvalidSignatureException"},
+		{"wrong secret admin", "Fedid.RotateSigningKey", "{}", aws.Credentials{AccessKeyID: "test", SecretAccessKey: "guess"}, evil, "InvalidSignatureException"},
+		{"unknown key", "Fedid.RotateSigningKey", "{}", aws.Credentials{AccessKeyID: "AKIAFORGED0000000000", SecretAccessKey: "x"}, evil, "UnrecognizedClientException"},
+		// What an HTML form can send without CORS: a "simple" request.
+		{"form post", "AWSCognitoIdentityService.CreateIdentityPool", create, aws.Credentials{}, map[string]string{"Origin": "https://evil.example", "Content-Type": "text/plain"}, "UnknownOperationException"},
+	} {
+		r := s.target(t, tc.target, tc.body, tc.creds, tc.headers)
+		if r.Status == 200 || !strings.HasSuffix(r.Type, tc.want) {
+			t.Errorf("%s: %d %q %s, want %s", tc.name, r.Status, r.Type, r.Message, tc.want)
+		}
+	}
+	// Form-encoded (also a simple request): the query protocol, signed too.
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/", strings.NewReader("Action=DeleteOpenIDConnectProvider&Version=2010-05-08&OpenIDConnectProviderArn=x"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	if r := do(t, req); r.Status == 200 {
+		t.Errorf("unsigned IAM call from another origin: %d", r.Status)
+	}
+
+	out, err := s.testClient().ListIdentityPools(context.Background(), &ci.ListIdentityPoolsInput{MaxResults: aws.Int32(60)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.IdentityPools) != 0 {
+		t.Errorf("pools after forged requests: %+v", out.IdentityPools)
+	}
+	if after := listSigningKeys(t, s); len(after.Keys) != len(before.Keys) {
+		t.Errorf("signing keys after forged requests: %+v, before %+v", after, before)
+	}
+}
+
+// The admin operations: signed like the API, refused to temporary
+// credentials, access keys scoped to the caller's account, never a secret.
+func TestAdminOperations(t *testing.T) {
+	s := start(t, startOpts{})
+	keys := listSigningKeys(t, s)
+	if len(keys.Keys) != 1 || keys.Keys[0].State != "current" {
+		t.Fatalf("signing keys at start: %+v", keys)
+	}
+	r := s.target(t, "Fedid.RotateSigningKey", "{}", testCreds, nil)
+	if r.Status != 200 {
+		t.Fatalf("rotate: %d %s %s", r.Status, r.Type, r.Message)
+	}
+	var rotated signingKeys
+	_ = json.Unmarshal(r.Body, &rotated)
+	if len(rotated.Keys) != 2 || rotated.Keys[0].State != "current" || rotated.Keys[1].State != "next" {
+		t.Fatalf("signing keys after rotation: %s", r.Body)
+	}
+	if strings.Contains(strings.ToLower(string(r.Body)), "private") {
+		t.Errorf("rotation answer names private material: %s", r.Body)
+	}
+	if r := s.target(t, "Fedid.RotateSigningKey", `[]`, testCreds, nil); r.Type != "SerializationException" {
+		t.Errorf("not an object: %d %s", r.Status, r.Type)
+	}
+	if r := s.target(t, "Fedid.NoSuchThing", "{}", testCreds, nil); r.Type != "UnknownOperationException" {
+		t.Errorf("unknown admin operation: %d %s", r.Status, r.Type)
+	}
+
+	type accessKeys struct {
+		AccessKeys []struct {
+			AccessKeyId, Account, SecretAccessKey string
+			Builtin                               bool
+		}
+	}
+	list := func(c aws.Credentials) accessKeys {
+		r := s.target(t, "Fedid.ListAccessKeys", "{}", c, nil)
+		if r.Status != 200 {
+			t.Fatalf("ListAccessKeys as %s: %d %s", c.AccessKeyID, r.Status, r.Type)
+		}
+		if strings.Contains(string(r.Body), otherSecret) || strings.Contains(string(r.Body), "Secret") {
+			t.Errorf("ListAccessKeys shows a secret: %s", r.Body)
+		}
+		var out accessKeys
+		_ = json.Unmarshal(r.Body, &out)
+		return out
+	}
+	other := list(aws.Credentials{AccessKeyID: otherKeyID, SecretAccessKey: otherSecret})
+	if len(other.AccessKeys) != 1 || other.AccessKeys[0].AccessKeyId != otherKeyID || other.AccessKeys[0].Account != otherAccount {
+		t.Errorf("other account's keys: %+v", other)
+	}
+	for _, k := range list(testCreds).AccessKeys {
+		if k.Account != "000000000000" || k.AccessKeyId == otherKeyID {
+			t.Errorf("test account sees %+v", k)
+		}
+	}
+
+	// Temporary credentials of an identity: refused.
+	ctx := context.Background()
+	c := s.testClient()
+	pool, err := c.CreateIdentityPool(ctx, &ci.CreateIdentityPoolInput{IdentityPoolName: aws.String("guests"), AllowUnauthenticatedIdentities: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SetIdentityPoolRoles(ctx, &ci.SetIdentityPoolRolesInput{IdentityPoolId: pool.IdentityPoolId,
+		Roles: map[string]string{"unauthenticated": "arn:aws:iam::000000000000:role/Guest"}}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := c.GetId(ctx, &ci.GetIdInput{IdentityPoolId: pool.IdentityPoolId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := c.GetCredentialsForIdentity(ctx, &ci.GetCredentialsForIdentityInput{IdentityId: id.IdentityId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	session := aws.Credentials{AccessKeyID: *cr.Credentials.AccessKeyId, SecretAccessKey: *cr.Credentials.SecretKey, SessionToken: *cr.Credentials.SessionToken}
+	for _, op := range []string{"Fedid.ListSigningKeys", "Fedid.RotateSigningKey", "Fedid.ListAccessKeys"} {
+		if r := s.target(t, op, "{}", session, nil); r.Type != "AccessDeniedException" {
+			t.Errorf("%s with an identity's credentials: %d %s", op, r.Status, r.Type)
+		}
+	}
+	if after := listSigningKeys(t, s); len(after.Keys) != 2 {
+		t.Errorf("signing keys: %+v", after)
+	}
+}
