@@ -166,6 +166,14 @@ func TestAdminOperations(t *testing.T) {
 	if strings.Contains(strings.ToLower(string(r.Body)), "private") {
 		t.Errorf("rotation answer names private material: %s", r.Body)
 	}
+	// Another account's key may list the keys but not rotate them.
+	otherCreds := aws.Credentials{AccessKeyID: otherKeyID, SecretAccessKey: otherSecret}
+	if r := s.target(t, "Fedid.RotateSigningKey", "{}", otherCreds, nil); r.Type != "AccessDeniedException" {
+		t.Errorf("rotation by another account: %d %s", r.Status, r.Type)
+	}
+	if r := s.target(t, "Fedid.ListSigningKeys", "{}", otherCreds, nil); r.Status != 200 {
+		t.Errorf("listing by another account: %d %s", r.Status, r.Type)
+	}
 	if r := s.target(t, "Fedid.RotateSigningKey", `[]`, testCreds, nil); r.Type != "SerializationException" {
 		t.Errorf("not an object: %d %s", r.Status, r.Type)
 	}

@@ -16,6 +16,9 @@ type admin struct {
 	st fedid.Store
 	// testKey: test/test is accepted (for fedid.DefaultAccountID).
 	testKey bool
+	// operator is the deployment's own account (FEDID_ACCOUNT_ID, or
+	// the default account), the one that may rotate signing keys.
+	operator string
 }
 
 func (a admin) SigningKeys(ctx context.Context) ([]server.SigningKeyInfo, error) {
@@ -31,7 +34,12 @@ func (a admin) SigningKeys(ctx context.Context) ([]server.SigningKeyInfo, error)
 	return out, nil
 }
 
-func (a admin) RotateSigningKey(ctx context.Context) error { return a.km.Rotate(ctx, true) }
+func (a admin) RotateSigningKey(ctx context.Context, account string) error {
+	if account != a.operator {
+		return fedid.Errorf(fedid.KindAccessDenied, "The signing keys sign every account's tokens: only the deployment's own account may rotate them.")
+	}
+	return a.km.Rotate(ctx, true)
+}
 
 func (a admin) AccessKeys(ctx context.Context, account string) ([]server.AccessKeyInfo, error) {
 	ks, err := a.st.ListAccessKeys(ctx)

@@ -23,8 +23,11 @@ type Admin interface {
 	// private parts).
 	SigningKeys(ctx context.Context) ([]SigningKeyInfo, error)
 	// RotateSigningKey publishes a new signing key now (it signs after the
-	// publication lead).
-	RotateSigningKey(ctx context.Context) error
+	// publication lead), for a caller of the given account: the keys sign
+	// every account's tokens, so only the deployment's own account (the
+	// one of its configured key) may rotate them; others get an
+	// AccessDenied *fedid.Error.
+	RotateSigningKey(ctx context.Context, account string) error
 	// AccessKeys lists the access keys of an account (never their
 	// secrets), newest first.
 	AccessKeys(ctx context.Context, account string) ([]AccessKeyInfo, error)
@@ -89,7 +92,10 @@ func adminOperations(a Admin) map[string]operation {
 			if err := empty(body); err != nil {
 				return nil, err
 			}
-			if err := a.RotateSigningKey(ctx); err != nil {
+			if err := a.RotateSigningKey(ctx, c.Account); err != nil {
+				if fedid.ErrorKind(err) == fedid.KindAccessDenied {
+					return nil, err
+				}
 				return nil, fedid.Internal("rotate signing key", err)
 			}
 			return listKeys(ctx, c, nil)
