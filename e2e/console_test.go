@@ -174,6 +174,25 @@ func TestAdminOperations(t *testing.T) {
 	if r := s.target(t, "Fedid.ListSigningKeys", "{}", otherCreds, nil); r.Status != 200 {
 		t.Errorf("listing by another account: %d %s", r.Status, r.Type)
 	}
+	// The last requests, each account its own.
+	var recent struct {
+		Requests []struct{ Operation, Account, ErrorCode, RequestId string }
+	}
+	r = s.target(t, "Fedid.ListRecentRequests", "{}", testCreds, nil)
+	if err := json.Unmarshal(r.Body, &recent); err != nil || r.Status != 200 || len(recent.Requests) != 2 ||
+		recent.Requests[0].Operation != "Fedid.RotateSigningKey" || recent.Requests[0].Account != "000000000000" || recent.Requests[0].RequestId == "" {
+		t.Fatalf("recent requests: %d %s", r.Status, r.Body)
+	}
+	for _, e := range recent.Requests {
+		if e.Account != "000000000000" {
+			t.Errorf("another account's request shown: %+v", e)
+		}
+	}
+	r = s.target(t, "Fedid.ListRecentRequests", "{}", otherCreds, nil)
+	if err := json.Unmarshal(r.Body, &recent); err != nil || len(recent.Requests) != 2 ||
+		recent.Requests[0].Operation != "Fedid.ListSigningKeys" || recent.Requests[1].ErrorCode != "AccessDeniedException" {
+		t.Fatalf("the other account's recent requests: %s", r.Body)
+	}
 	if r := s.target(t, "Fedid.RotateSigningKey", `[]`, testCreds, nil); r.Type != "SerializationException" {
 		t.Errorf("not an object: %d %s", r.Status, r.Type)
 	}

@@ -199,6 +199,12 @@ test("the console: sign in, pools, tokens, identities, credentials, keys, live, 
   await page.waitForFunction(() => /Updated/.test(document.querySelector("main p.muted")?.textContent || ""), { timeout: 20_000 });
   const totals = await page.$$eval("#live-totals tbody td:first-child", (els) => els.map((e) => e.textContent));
   assert.ok(totals.includes("CreateIdentityPool") && totals.includes("Fedid.RotateSigningKey"), totals.join(","));
+  // The last requests: the signed-in account's own, newest first, and
+  // (development mode) the unsigned GetId calls.
+  await page.waitForSelector("#live-recent tbody tr", { timeout: 20_000 });
+  const recent = await text(page, "#live-recent");
+  assert.match(recent, /GetId/);
+  assert.match(recent, /ResourceNotFoundException/);
   await shot(page, "10-live");
 
   // The dark theme, and a phone's screen.

@@ -358,6 +358,7 @@ func newHandler(cfg Config, st fedid.Store, km *keys.Manager, lookup sigv4.Secre
 		Clock:      cfg.Clock,
 		HealthNote: devNote(cfg.Dev),
 		Reset:      resetFunc(cfg, st, svc),
+		Dev:        cfg.Dev,
 		Admin:      admin{km: km, st: st, testKey: testKey, operator: cfg.AccountID},
 		Console:    console.Handler(console.Options{Dev: cfg.Dev, TestKey: testKey, Region: cfg.Region}),
 	}), nil

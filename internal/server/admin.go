@@ -56,7 +56,7 @@ type AccessKeyInfo struct {
 }
 
 // AdminOperationNames are the admin operations, without the prefix.
-var AdminOperationNames = []string{"ListSigningKeys", "RotateSigningKey", "ListAccessKeys"}
+var AdminOperationNames = []string{"ListSigningKeys", "RotateSigningKey", "ListAccessKeys", "ListRecentRequests"}
 
 type listSigningKeysOutput struct {
 	Keys []SigningKeyInfo `json:"Keys"`
@@ -74,7 +74,7 @@ func adminOperations(a Admin) map[string]operation {
 	}
 	empty := func(body []byte) error {
 		var in struct{}
-		return awsjson.Decode(body, &in)
+		return decodeEmpty(body, &in)
 	}
 	listKeys := func(ctx context.Context, _ fedid.Caller, body []byte) (any, error) {
 		if err := empty(body); err != nil {
@@ -129,3 +129,6 @@ func (s *Server) operationName(r *http.Request) (string, error) {
 	}
 	return awsjson.Operation(r)
 }
+
+// decodeEmpty reads an admin operation's input, an empty JSON object.
+func decodeEmpty(body []byte, in *struct{}) error { return awsjson.Decode(body, in) }

@@ -45,6 +45,9 @@ type Config struct {
 	Health func(ctx context.Context) error
 	// Clock defaults to the system clock.
 	Clock fedid.Clock
+	// Dev is development mode: Fedid.ListRecentRequests then also shows
+	// the unsigned requests, which belong to no account.
+	Dev bool
 	// Reset, when set (development mode only), serves POST /fedid/reset;
 	// without it that path does not exist (404).
 	Reset ResetFunc
@@ -62,9 +65,11 @@ type Config struct {
 
 // Server is fedid's HTTP handler.
 type Server struct {
-	cfg      Config
-	ops      map[string]operation
-	admin    map[string]operation
+	cfg   Config
+	ops   map[string]operation
+	admin map[string]operation
+	// recent are the last requests, for Fedid.ListRecentRequests.
+	recent   recent
 	mux      *http.ServeMux
 	requests *prometheus.CounterVec
 	// throttled counts requests refused by the rate limits.
@@ -91,6 +96,9 @@ func New(cfg Config) *Server {
 		cfg.Clock = fedid.SystemClock{}
 	}
 	s := &Server{cfg: cfg, ops: operations(cfg.Service), admin: adminOperations(cfg.Admin)}
+	if s.admin != nil {
+		s.admin[AdminTargetPrefix+"ListRecentRequests"] = operation{signed: true, run: s.listRecent}
+	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "fedid_requests_total",
 		Help: "API requests by operation and outcome (OK or the exception name).",
@@ -213,11 +221,15 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 // caller's account (signed requests), the status, the AWS error code, the
 // request ID and the peer's address.
 func (s *Server) logRequest(r *http.Request, reqID, op, account string, status int, code string, start time.Time) {
-	if !s.cfg.Logger.Enabled(r.Context(), slog.LevelInfo) {
-		return
-	}
 	if op == "" {
 		op = "unknown"
+	}
+	if s.admin != nil {
+		s.recent.add(RecentRequest{Time: start.UTC(), Operation: op, Account: account, Status: status, ErrorCode: code,
+			LatencyMs: float64(time.Since(start).Microseconds()) / 1000, RequestId: reqID})
+	}
+	if !s.cfg.Logger.Enabled(r.Context(), slog.LevelInfo) {
+		return
 	}
 	s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("operation", op), slog.Int("status", status), slog.String("error_code", code),

@@ -1,6 +1,9 @@
 // Live view: requests per second by operation and errors by code, from
-// fedid_requests_total{operation,code} on /metrics, polled and diffed here.
-import { h } from "./dom.js";
+// fedid_requests_total{operation,code} on /metrics, polled and diffed here;
+// and the last requests of the signed-in account (Fedid.ListRecentRequests,
+// what the request log records: no secret, token or login).
+import { call } from "./api.js";
+import { h, fmtTime } from "./dom.js";
 
 const EVERY_MS = 2000;
 const LINE = /^fedid_requests_total\{([^}]*)\}\s+([0-9.eE+-]+)/;
@@ -24,10 +27,12 @@ export function livePage(view) {
   const ops = h("div", { class: "table-wrap", id: "live-ops" });
   const errs = h("div", { class: "table-wrap errors", id: "live-errors" });
   const totals = h("div", { class: "table-wrap", id: "live-totals" });
+  const last = h("div", { class: "table-wrap", id: "live-recent" });
   view.replaceChildren(h("h1", {}, "Live"), status,
     h("div", { class: "split" },
       h("section", { "aria-labelledby": "lo" }, h("h2", { id: "lo" }, "Requests per second by operation"), ops),
       h("section", { "aria-labelledby": "le" }, h("h2", { id: "le" }, "Errors per second by code"), errs)),
+    h("section", { "aria-labelledby": "lr" }, h("h2", { id: "lr" }, "Last requests"), last),
     h("section", { "aria-labelledby": "lt" }, h("h2", { id: "lt" }, "Totals since fedid started"), totals));
   let prev = null;
   let stopped = false;
@@ -72,6 +77,15 @@ export function livePage(view) {
         h("tbody", {}, rows.map(([k, v]) => { const [op, code] = k.split("\u0000"); return h("tr", {}, h("td", { class: "mono" }, op), h("td", {}, code), h("td", { class: "num" }, String(v))); })))
         : h("p", { class: "empty" }, "No requests yet."));
       prev = now;
+      const { Requests: reqs = [] } = await call("Fedid.ListRecentRequests");
+      last.replaceChildren(reqs.length ? h("table", {}, h("caption", { class: "sr-only" }, "Last requests"),
+        h("thead", {}, h("tr", {}, ["Time", "Operation", "Account", "Status", "Error", "ms", "Request ID"].map((c) =>
+          h("th", { scope: "col", class: c === "ms" || c === "Status" ? "num" : "" }, c)))),
+        h("tbody", {}, reqs.slice(0, 20).map((r) => h("tr", {},
+          h("td", {}, fmtTime(r.Time)), h("td", { class: "mono" }, r.Operation), h("td", { class: "mono" }, r.Account || "—"),
+          h("td", { class: "num" }, String(r.Status)), h("td", {}, r.ErrorCode || ""), h("td", { class: "num" }, r.LatencyMs.toFixed(1)),
+          h("td", { class: "mono" }, r.RequestId)))))
+        : h("p", { class: "empty" }, "No requests yet."));
     } catch (e) {
       status.textContent = `Cannot read /metrics: ${e.message}`;
     }
