@@ -28,7 +28,8 @@ type Reader interface {
 	ListPools(ctx context.Context, account, region string, after Cursor, limit int) ([]*Pool, error)
 	// CountPools counts the pools of an account in a region.
 	CountPools(ctx context.Context, account, region string) (int, error)
-	// GetIdentity returns an identity with its logins in link order.
+	// GetIdentity returns an identity with its logins in link order (those
+	// linked at one instant by provider, then key).
 	GetIdentity(ctx context.Context, id string) (*Identity, error)
 	// FindLogin returns the ID of the identity of pool poolID that holds the
 	// login (provider, key).

@@ -27,14 +27,14 @@ import (
 )
 
 // sqlDialect is PostgreSQL's SQL: numbered placeholders, the schema's
-// types as written, logins of one instant by provider and key.
+// types as written (no WITHOUT ROWID).
 var sqlDialect = sqlstore.New(sqlstore.Dialect{
-	Name:       "postgres",
-	Numbered:   true,
-	LoginOrder: "provider, key",
-	NoRows:     pgx.ErrNoRows,
-	Duplicate:  isUniqueViolation,
-	Conflict:   retryable,
+	Name:      "postgres",
+	Numbered:  true,
+	Words:     map[string]string{"WITHOUT_ROWID": ""},
+	NoRows:    pgx.ErrNoRows,
+	Duplicate: isUniqueViolation,
+	Conflict:  retryable,
 })
 
 // migrationLock is the advisory lock key held while migrating.

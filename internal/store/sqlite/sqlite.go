@@ -23,14 +23,14 @@ import (
 )
 
 // sqlDialect is SQLite's SQL: ? placeholders, INTEGER and BLOB for
-// PostgreSQL's types, logins of one instant in insertion order.
+// PostgreSQL's types, WITHOUT ROWID tables where the schema asks.
 var sqlDialect = sqlstore.New(sqlstore.Dialect{
-	Name:       "sqlite",
-	Words:      map[string]string{"BIGINT": "INTEGER", "BOOLEAN": "INTEGER", "BYTEA": "BLOB", "FALSE": "0"},
-	LoginOrder: "rowid",
-	NoRows:     sql.ErrNoRows,
-	Duplicate:  isConstraint,
-	Conflict:   isBusy,
+	Name: "sqlite",
+	Words: map[string]string{"BIGINT": "INTEGER", "BOOLEAN": "INTEGER", "BYTEA": "BLOB", "FALSE": "0",
+		"WITHOUT_ROWID": "WITHOUT ROWID"},
+	NoRows:    sql.ErrNoRows,
+	Duplicate: isConstraint,
+	Conflict:  isBusy,
 })
 
 // Store is the SQLite implementation of fedid.Store.
