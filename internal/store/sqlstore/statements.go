@@ -62,8 +62,8 @@ func newStatements(d *Dialect) Statements {
 	t := d.translate
 	after := ` AND (created_ns, id) > (?, ?) ORDER BY created_ns, id LIMIT ?`
 	s := Statements{
-		AccessKey:      t(`SELECT id, secret, account, created, last_used FROM access_keys WHERE id = ?`),
-		Pool: t(`SELECT ` + poolCols + ` FROM pools WHERE id = ?`),
+		AccessKey: t(`SELECT id, secret, account, created, last_used FROM access_keys WHERE id = ?`),
+		Pool:      t(`SELECT ` + poolCols + ` FROM pools WHERE id = ?`),
 		FindLogin: t(`SELECT p.region, l.identity FROM pools p JOIN logins l ON l.pool_num = p.num
 			WHERE p.id = ? AND l.provider = ? AND l.key = ?`),
 		Identity: t(`SELECT ` + identityCols + ` FROM identities i JOIN pools p ON p.num = i.pool_num WHERE i.id = ?`),
