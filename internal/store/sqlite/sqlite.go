@@ -141,8 +141,11 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (_ *Store, 
 
 // migrate applies the embedded migrations not yet recorded, each in its own
 // transaction.
-func migrate(ctx context.Context, db *sql.DB) error {
-	return sqlDialect.Migrate(ctx, conn{db: db}, func(ctx context.Context, fn func(sqlstore.Querier) error) error {
+func migrate(ctx context.Context, db *sql.DB) error { return migrateTo(ctx, db, 0) }
+
+// migrateTo is migrate up to version upTo (0: every version).
+func migrateTo(ctx context.Context, db *sql.DB, upTo int) error {
+	return sqlDialect.MigrateTo(ctx, conn{db: db}, func(ctx context.Context, fn func(sqlstore.Querier) error) error {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
@@ -152,7 +155,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 			return err
 		}
 		return tx.Commit()
-	})
+	}, upTo)
 }
 
 // Ping checks the database answers.
