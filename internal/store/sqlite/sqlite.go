@@ -97,8 +97,17 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (_ *Store, 
 	if err != nil {
 		return nil, err
 	}
+	// A store from before compact identities (migration 6) is copied into
+	// its new tables; the old ones leave their pages free in the file.
+	var was int
+	_ = w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&was)
 	if err := migrate(ctx, w); err != nil {
 		return nil, unwritable(path, err)
+	}
+	if was > 0 && was < compactVersion {
+		if _, err := w.ExecContext(ctx, `VACUUM`); err != nil {
+			return nil, sqlDialect.Wrap("vacuum after migrating", err)
+		}
 	}
 	if err := probeWrite(ctx, w); err != nil {
 		return nil, unwritable(path, err)
@@ -138,6 +147,10 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (_ *Store, 
 	}
 	return s, nil
 }
+
+// compactVersion is the migration that moved identities and logins into
+// compact tables.
+const compactVersion = 6
 
 // migrate applies the embedded migrations not yet recorded, each in its own
 // transaction.

@@ -264,6 +264,10 @@ func TestUpgradeFromSchema5(t *testing.T) {
 		t.Fatalf("not migrated: %v", err)
 	}
 	storetest.CheckSchema5(t, s)
+	var free int
+	if err := s.w.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil || free > 2 {
+		t.Fatalf("%d free pages after the upgrade (%v): not vacuumed", free, err)
+	}
 	var check string
 	if err := s.w.QueryRowContext(ctx, `PRAGMA foreign_key_check`).Scan(&check); err != sql.ErrNoRows {
 		t.Fatalf("foreign key check: %q %v", check, err)
