@@ -28,7 +28,8 @@ type Reader interface {
 	ListPools(ctx context.Context, account, region string, after Cursor, limit int) ([]*Pool, error)
 	// CountPools counts the pools of an account in a region.
 	CountPools(ctx context.Context, account, region string) (int, error)
-	// GetIdentity returns an identity with its logins in link order.
+	// GetIdentity returns an identity with its logins in link order (those
+	// linked at one instant by provider, then key).
 	GetIdentity(ctx context.Context, id string) (*Identity, error)
 	// FindLogin returns the ID of the identity of pool poolID that holds the
 	// login (provider, key).
@@ -36,6 +37,9 @@ type Reader interface {
 	// ListIdentities lists a pool's identities in (CreatedAt, ID) order,
 	// strictly after the cursor, at most limit, with their logins. With
 	// hideDisabled, disabled and inaccessible identities are left out.
+	// IDs of one instant are in the order of their strings when they are
+	// IDs as fedid makes them ("<region>:<lowercase UUID>"); other IDs in
+	// an order of the store's own, the same on every call.
 	ListIdentities(ctx context.Context, poolID string, after Cursor, limit int, hideDisabled bool) ([]*Identity, error)
 	// SigningKeys returns every stored signing key in Seq order.
 	SigningKeys(ctx context.Context) ([]SigningKey, error)
@@ -55,7 +59,11 @@ type Tx interface {
 	// DeletePool deletes a pool with all its identities and logins.
 	DeletePool(ctx context.Context, id string) error
 
-	// CreateIdentity stores a new identity with its logins.
+	// CreateIdentity stores a new identity with its logins. Its ID is
+	// "<region>:<rest>", region that of its pool (ErrNotFound when it is
+	// not, or there is no such pool); an ID whose rest is another's, in
+	// another region, is taken. Lookups by an ID of another region than
+	// its identity's find nothing.
 	// Unique: (pool, provider, key) over all logins, and at most one
 	// non-developer login per (identity, provider).
 	CreateIdentity(ctx context.Context, id *Identity) error

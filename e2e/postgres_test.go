@@ -38,9 +38,9 @@ func checkInvariants(t *testing.T, url string) {
 	}
 	defer conn.Close(ctx)
 	for name, q := range map[string]string{
-		"logins on disabled identities": `SELECT COUNT(*) FROM logins l JOIN identities i ON i.id = l.identity_id WHERE i.disabled`,
-		"orphaned logins":               `SELECT COUNT(*) FROM logins l LEFT JOIN identities i ON i.id = l.identity_id WHERE i.id IS NULL`,
-		"identities over 20 logins":     `SELECT COUNT(*) FROM (SELECT identity_id FROM logins GROUP BY identity_id HAVING COUNT(*) > 20) x`,
+		"logins on disabled identities": `SELECT COUNT(*) FROM logins l JOIN identities i ON i.id = l.identity WHERE i.disabled`,
+		"orphaned logins":               `SELECT COUNT(*) FROM logins l LEFT JOIN identities i ON i.id = l.identity WHERE i.id IS NULL`,
+		"identities over 20 logins":     `SELECT COUNT(*) FROM (SELECT identity FROM logins GROUP BY identity HAVING COUNT(*) > 20) x`,
 	} {
 		var n int
 		if err := conn.QueryRow(ctx, q).Scan(&n); err != nil {

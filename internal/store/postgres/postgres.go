@@ -27,14 +27,14 @@ import (
 )
 
 // sqlDialect is PostgreSQL's SQL: numbered placeholders, the schema's
-// types as written, logins of one instant by provider and key.
+// types as written (no WITHOUT ROWID).
 var sqlDialect = sqlstore.New(sqlstore.Dialect{
-	Name:       "postgres",
-	Numbered:   true,
-	LoginOrder: "provider, key",
-	NoRows:     pgx.ErrNoRows,
-	Duplicate:  isUniqueViolation,
-	Conflict:   retryable,
+	Name:      "postgres",
+	Numbered:  true,
+	Words:     map[string]string{"WITHOUT_ROWID": ""},
+	NoRows:    pgx.ErrNoRows,
+	Duplicate: isUniqueViolation,
+	Conflict:  retryable,
 })
 
 // migrationLock is the advisory lock key held while migrating.
@@ -81,7 +81,7 @@ func Open(ctx context.Context, url string, opts ...sqlstore.Option) (*Store, err
 	}
 	s := &Store{pool: pool, retryFor: retryBudget}
 	s.Store = sqlDialect.Store(pgConn{pool}, pgConn{pool}, s, sqlstore.Collect(opts))
-	if err := s.migrate(ctx); err != nil {
+	if err := migrate(ctx, pool, 0); err != nil {
 		pool.Close()
 		return nil, err
 	}
@@ -112,8 +112,10 @@ func (s *Store) Close() error {
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error { return sqlDialect.Wrap("ping", s.pool.Ping(ctx)) }
 
-func (s *Store) migrate(ctx context.Context) error {
-	conn, err := s.pool.Acquire(ctx)
+// migrate applies the migrations not yet recorded, up to version upTo (0:
+// every version), under the advisory lock.
+func migrate(ctx context.Context, pool *pgxpool.Pool, upTo int) error {
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
@@ -122,9 +124,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("postgres: migrate: lock: %w", err)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
-	return sqlDialect.Migrate(ctx, pgConn{conn}, func(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	return sqlDialect.MigrateTo(ctx, pgConn{conn}, func(ctx context.Context, fn func(sqlstore.Querier) error) error {
 		return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return fn(pgConn{tx}) })
-	})
+	}, upTo)
 }
 
 // retryable reports whether a transaction failed only because it raced

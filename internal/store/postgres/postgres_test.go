@@ -3,8 +3,12 @@ package postgres
 import (
 	"context"
 	"io/fs"
+	"regexp"
+	"strconv"
 	"sync"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/store/postgres/pgtest"
@@ -46,4 +50,27 @@ func TestConcurrentMigrations(t *testing.T) {
 	if err := s.pool.QueryRow(context.Background(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(files) || n < 2 {
 		t.Fatalf("migrations applied %d times (%v)", n, err)
 	}
+}
+
+// TestUpgradeFromSchema5: a store of the schema before compact identities
+// (migration 6) opens with nothing lost.
+func TestUpgradeFromSchema5(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.Schema(t)
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, pool, storetest.SchemaBeforeCompact); err != nil {
+		t.Fatal(err)
+	}
+	storetest.WriteSchema5(t, func(q string, args ...any) error {
+		n := 0
+		q = regexp.MustCompile(`\?`).ReplaceAllStringFunc(q, func(string) string { n++; return "$" + strconv.Itoa(n) })
+		_, err := pool.Exec(ctx, q, args...)
+		return err
+	})
+	pool.Close()
+	s := storetest.Open(t, Open, url)
+	storetest.CheckSchema5(t, s)
 }

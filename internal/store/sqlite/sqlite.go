@@ -23,14 +23,14 @@ import (
 )
 
 // sqlDialect is SQLite's SQL: ? placeholders, INTEGER and BLOB for
-// PostgreSQL's types, logins of one instant in insertion order.
+// PostgreSQL's types, WITHOUT ROWID tables where the schema asks.
 var sqlDialect = sqlstore.New(sqlstore.Dialect{
-	Name:       "sqlite",
-	Words:      map[string]string{"BIGINT": "INTEGER", "BOOLEAN": "INTEGER", "BYTEA": "BLOB", "FALSE": "0"},
-	LoginOrder: "rowid",
-	NoRows:     sql.ErrNoRows,
-	Duplicate:  isConstraint,
-	Conflict:   isBusy,
+	Name: "sqlite",
+	Words: map[string]string{"BIGINT": "INTEGER", "BOOLEAN": "INTEGER", "BYTEA": "BLOB", "FALSE": "0",
+		"WITHOUT_ROWID": "WITHOUT ROWID"},
+	NoRows:    sql.ErrNoRows,
+	Duplicate: isConstraint,
+	Conflict:  isBusy,
 })
 
 // Store is the SQLite implementation of fedid.Store.
@@ -97,8 +97,17 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (_ *Store, 
 	if err != nil {
 		return nil, err
 	}
+	// A store from before compact identities (migration 6) is copied into
+	// its new tables; the old ones leave their pages free in the file.
+	var was int
+	_ = w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&was)
 	if err := migrate(ctx, w); err != nil {
 		return nil, unwritable(path, err)
+	}
+	if was > 0 && was < compactVersion {
+		if _, err := w.ExecContext(ctx, `VACUUM`); err != nil {
+			return nil, sqlDialect.Wrap("vacuum after migrating", err)
+		}
 	}
 	if err := probeWrite(ctx, w); err != nil {
 		return nil, unwritable(path, err)
@@ -139,10 +148,17 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (_ *Store, 
 	return s, nil
 }
 
+// compactVersion is the migration that moved identities and logins into
+// compact tables.
+const compactVersion = 6
+
 // migrate applies the embedded migrations not yet recorded, each in its own
 // transaction.
-func migrate(ctx context.Context, db *sql.DB) error {
-	return sqlDialect.Migrate(ctx, conn{db: db}, func(ctx context.Context, fn func(sqlstore.Querier) error) error {
+func migrate(ctx context.Context, db *sql.DB) error { return migrateTo(ctx, db, 0) }
+
+// migrateTo is migrate up to version upTo (0: every version).
+func migrateTo(ctx context.Context, db *sql.DB, upTo int) error {
+	return sqlDialect.MigrateTo(ctx, conn{db: db}, func(ctx context.Context, fn func(sqlstore.Querier) error) error {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
@@ -152,7 +168,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 			return err
 		}
 		return tx.Commit()
-	})
+	}, upTo)
 }
 
 // Ping checks the database answers.

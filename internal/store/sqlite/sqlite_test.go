@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -197,7 +198,8 @@ func TestLoginCacheSeesEveryWriter(t *testing.T) {
 
 // TestListIdentitiesLogins: a page larger than one batch of the logins
 // query gets every identity's logins, in the order GetIdentity gives them
-// (insertion order for logins linked at one instant).
+// (for logins linked at one instant, by provider then key, whatever the
+// order they were linked in, as on PostgreSQL).
 func TestListIdentitiesLogins(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.Open(t, Open, filepath.Join(t.TempDir(), "fedid.db"))
@@ -233,8 +235,41 @@ func TestListIdentitiesLogins(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := fmt.Sprint(x.Logins), fmt.Sprint(one.Logins); got != want || len(x.Logins) != 2 || x.Logins[0].Provider != "z.example" {
+		if got, want := fmt.Sprint(x.Logins), fmt.Sprint(one.Logins); got != want || len(x.Logins) != 2 || x.Logins[0].Provider != "a.example" {
 			t.Fatalf("%s: listed logins %s, GetIdentity %s", x.ID, got, want)
 		}
+	}
+}
+
+// TestUpgradeFromSchema5: a store of the schema before compact identities
+// (migration 6) opens with nothing lost.
+func TestUpgradeFromSchema5(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "fedid.db")
+	db, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrateTo(ctx, db, storetest.SchemaBeforeCompact); err != nil {
+		t.Fatal(err)
+	}
+	storetest.WriteSchema5(t, func(q string, args ...any) error {
+		_, err := db.ExecContext(ctx, q, args...)
+		return err
+	})
+	db.Close()
+	s := storetest.Open(t, Open, path)
+	defer s.Close()
+	if _, err := s.w.ExecContext(ctx, `SELECT 1 FROM identities WHERE pool_num = 1`); err != nil {
+		t.Fatalf("not migrated: %v", err)
+	}
+	storetest.CheckSchema5(t, s)
+	var free int
+	if err := s.w.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil || free > 2 {
+		t.Fatalf("%d free pages after the upgrade (%v): not vacuumed", free, err)
+	}
+	var check string
+	if err := s.w.QueryRowContext(ctx, `PRAGMA foreign_key_check`).Scan(&check); err != sql.ErrNoRows {
+		t.Fatalf("foreign key check: %q %v", check, err)
 	}
 }

@@ -30,12 +30,10 @@ type Dialect struct {
 	Numbered bool
 	// Words replaces whole words of the SQL (type names, FALSE), so that
 	// one schema and one set of statements read as each engine expects.
+	// The schema ends a table whose primary key is its access path with
+	// WITHOUT_ROWID: SQLite's WITHOUT ROWID, nothing on PostgreSQL (whose
+	// tables are heaps whatever their key).
 	Words map[string]string
-	// LoginOrder breaks ties between an identity's logins linked at the
-	// same instant, after linked_ns. SQLite has always returned them in
-	// insertion order (rowid); PostgreSQL has no such order and sorts by
-	// provider and key.
-	LoginOrder string
 	// NoRows is the driver's error for a row that is not there.
 	NoRows error
 	// Duplicate reports a unique or primary key violation.

@@ -16,11 +16,27 @@ import (
 //go:embed migrations/*.sql
 var Migrations embed.FS
 
+// goStepMark splits a migration whose version has a Go step (goSteps):
+// the SQL before it runs first, then the step, then the SQL after it, all
+// in the version's transaction.
+const goStepMark = "\n-- @go\n"
+
+// goSteps are the parts of migrations written in Go, by version.
+var goSteps = map[int]func(ctx context.Context, s *SQL, tx Querier) error{
+	6: fillIdentityKeys,
+}
+
 // Migrate applies the migrations not yet recorded in schema_migrations,
 // each with its record in one transaction that inTx runs. q reads and
 // creates the record table; the engine makes sure no other instance
 // migrates meanwhile (SQLite's single writer, PostgreSQL's advisory lock).
 func (s *SQL) Migrate(ctx context.Context, q Querier, inTx func(ctx context.Context, fn func(Querier) error) error) error {
+	return s.MigrateTo(ctx, q, inTx, 0)
+}
+
+// MigrateTo is Migrate up to version upTo (0: every version), for the
+// tests that make a store of an older schema.
+func (s *SQL) MigrateTo(ctx context.Context, q Querier, inTx func(ctx context.Context, fn func(Querier) error) error, upTo int) error {
 	if _, err := q.Exec(ctx, s.createMigrations); err != nil {
 		return s.errorf("migrate: %w", err)
 	}
@@ -41,7 +57,7 @@ func (s *SQL) Migrate(ctx context.Context, q Querier, inTx func(ctx context.Cont
 			return s.errorf("migration file %s has no version number", f)
 		}
 		latest = max(latest, v)
-		if v <= current {
+		if v <= current || (upTo > 0 && v > upTo) {
 			continue
 		}
 		body, err := Migrations.ReadFile(f)
@@ -49,8 +65,20 @@ func (s *SQL) Migrate(ctx context.Context, q Querier, inTx func(ctx context.Cont
 			return s.errorf("migrate: %w", err)
 		}
 		err = inTx(ctx, func(tx Querier) error {
-			if _, err := tx.Exec(ctx, s.translate(string(body))); err != nil {
+			before, after, split := strings.Cut(string(body), goStepMark)
+			if split != (goSteps[v] != nil) {
+				return s.errorf("migration %s: a Go step needs its mark, and a mark its Go step", f)
+			}
+			if _, err := tx.Exec(ctx, s.translate(before)); err != nil {
 				return err
+			}
+			if step := goSteps[v]; step != nil {
+				if err := step(ctx, s, tx); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, s.translate(after)); err != nil {
+					return err
+				}
 			}
 			_, err := tx.Exec(ctx, s.recordMigration, v, time.Now().UnixNano())
 			return err

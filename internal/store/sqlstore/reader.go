@@ -2,6 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
+	"slices"
+	"strings"
 
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/seal"
@@ -49,14 +52,50 @@ func scanPool(row scanner) (*fedid.Pool, error) {
 	return &p, codec.DecodePool(&p, doc)
 }
 
-func scanIdentity(row scanner) (*fedid.Identity, error) {
+// scanIdentity reads an identity of the Identity statement, whose key is
+// key and whose ID has region as its prefix; the dialect's NoRows when its
+// pool is of another region.
+func (s *SQL) scanIdentity(row scanner, region string, key []byte) (*fedid.Identity, error) {
 	var x fedid.Identity
 	var created, modified int64
-	if err := row.Scan(&x.ID, &x.PoolID, &x.Authenticated, &x.Disabled, &created, &modified); err != nil {
+	var poolRegion string
+	if err := row.Scan(&poolRegion, &x.PoolID, &x.Authenticated, &x.Disabled, &created, &modified); err != nil {
 		return nil, err
 	}
+	if poolRegion != region {
+		return nil, s.NoRows
+	}
+	x.ID = identityID(region, key)
 	x.CreatedAt, x.ModifiedAt = fromNS(created), fromNS(modified)
 	return &x, nil
+}
+
+// scanListed reads an identity of the listing statements, of a pool of
+// region.
+func scanListed(row scanner, poolID, region string) (*fedid.Identity, error) {
+	x := fedid.Identity{PoolID: poolID}
+	var created, modified int64
+	var key []byte
+	if err := row.Scan(&key, &x.Authenticated, &x.Disabled, &created, &modified); err != nil {
+		return nil, err
+	}
+	x.ID = identityID(region, key)
+	x.CreatedAt, x.ModifiedAt = fromNS(created), fromNS(modified)
+	return &x, nil
+}
+
+// sortLogins puts an identity's logins in link order; logins linked at
+// the same instant by provider, then key.
+func sortLogins(ls []fedid.Login) {
+	slices.SortFunc(ls, func(a, b fedid.Login) int {
+		if c := a.LinkedAt.Compare(b.LinkedAt); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Provider, b.Provider); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
 }
 
 // GetAccessKey implements fedid.Reader.
@@ -115,11 +154,12 @@ func (r Reader) CountPools(ctx context.Context, account, region string) (int, er
 
 // GetIdentity implements fedid.Reader.
 func (r Reader) GetIdentity(ctx context.Context, id string) (*fedid.Identity, error) {
-	x, err := scanIdentity(r.q.QueryRow(ctx, r.s.Identity, id))
+	region, key := identityKey(id)
+	x, err := r.s.scanIdentity(r.q.QueryRow(ctx, r.s.Identity, key), region, key)
 	if err != nil {
 		return nil, r.s.Wrap("get identity", err)
 	}
-	rows, err := r.q.Query(ctx, r.s.IdentityLogins, id)
+	rows, err := r.q.Query(ctx, r.s.IdentityLogins, key)
 	if err != nil {
 		return nil, r.s.Wrap("identity logins", err)
 	}
@@ -136,13 +176,14 @@ func (r Reader) GetIdentity(ctx context.Context, id string) (*fedid.Identity, er
 	if err := rows.Err(); err != nil {
 		return nil, r.s.Wrap("identity logins", err)
 	}
+	sortLogins(x.Logins)
 	return x, nil
 }
 
 // loginRow is a row of logins as it is scanned.
 type loginRow struct {
 	fedid.Login
-	identity string
+	identity []byte
 	linked   int64
 }
 
@@ -154,26 +195,40 @@ func (r *loginRow) login() fedid.Login {
 
 // FindLogin implements fedid.Reader.
 func (r Reader) FindLogin(ctx context.Context, poolID, provider, key string) (string, error) {
-	var id string
-	if err := r.q.QueryRow(ctx, r.s.FindLogin, poolID, provider, key).Scan(&id); err != nil {
+	var region string
+	var id []byte
+	if err := r.q.QueryRow(ctx, r.s.FindLogin, poolID, provider, key).Scan(&region, &id); err != nil {
 		return "", r.s.Wrap("find login", err)
 	}
-	return id, nil
+	return identityID(region, id), nil
 }
 
 // ListIdentities implements fedid.Reader.
 func (r Reader) ListIdentities(ctx context.Context, poolID string, after fedid.Cursor, limit int, hideDisabled bool) ([]*fedid.Identity, error) {
+	var num int64
+	var region string
+	if err := r.q.QueryRow(ctx, r.s.poolNum, poolID).Scan(&num, &region); err != nil {
+		if err = r.s.Wrap("list identities", err); errors.Is(err, fedid.ErrNotFound) {
+			return nil, nil // no pool, no identities
+		}
+		return nil, err
+	}
 	q := r.s.listIdentities
 	if hideDisabled {
 		q = r.s.listVisible
 	}
-	rows, err := r.q.Query(ctx, q, poolID, ns(after.CreatedAt), after.ID, limit)
+	// From the start: before every key, even the empty one.
+	afterNS, afterKey := ns(after.CreatedAt), keyOf(after.ID)
+	if after.IsZero() {
+		afterNS = -1
+	}
+	rows, err := r.q.Query(ctx, q, num, afterNS, afterKey, limit)
 	if err != nil {
 		return nil, r.s.Wrap("list identities", err)
 	}
 	var out []*fedid.Identity
 	for rows.Next() {
-		x, err := scanIdentity(rows)
+		x, err := scanListed(rows, poolID, region)
 		if err != nil {
 			rows.Close()
 			return nil, r.s.Wrap("list identities", err)
@@ -199,12 +254,13 @@ func (r Reader) ListIdentities(ctx context.Context, poolID string, after fedid.C
 
 // loginsOf sets the logins of up to maxBatch identities with one query.
 func (r Reader) loginsOf(ctx context.Context, xs []*fedid.Identity) error {
-	byID := make(map[string]*fedid.Identity, len(xs))
-	ids := make([]any, len(xs))
+	byKey := make(map[string]*fedid.Identity, len(xs))
+	keys := make([]any, len(xs))
 	for i, x := range xs {
-		byID[x.ID], ids[i] = x, x.ID
+		k := keyOf(x.ID)
+		byKey[string(k)], keys[i] = x, k
 	}
-	rows, err := r.q.Query(ctx, r.s.loginsOf[len(xs)], ids...)
+	rows, err := r.q.Query(ctx, r.s.loginsOf[len(xs)], keys...)
 	if err != nil {
 		return r.s.Wrap("identity logins", err)
 	}
@@ -214,9 +270,12 @@ func (r Reader) loginsOf(ctx context.Context, xs []*fedid.Identity) error {
 		if err := rows.Scan(&row.identity, &row.Provider, &row.Key, &row.Developer, &row.linked); err != nil {
 			return r.s.Wrap("identity logins", err)
 		}
-		if x := byID[row.identity]; x != nil {
+		if x := byKey[string(row.identity)]; x != nil {
 			x.Logins = append(x.Logins, row.login())
 		}
+	}
+	for _, x := range xs {
+		sortLogins(x.Logins)
 	}
 	return r.s.Wrap("identity logins", rows.Err())
 }

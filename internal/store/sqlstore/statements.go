@@ -3,16 +3,26 @@ package sqlstore
 import "strings"
 
 const (
-	poolCols     = `id, account, region, name, created_ns, version, config`
-	identityCols = `id, pool_id, authenticated, disabled, created_ns, modified_ns`
+	poolCols = `id, account, region, name, created_ns, version, config`
+	// An identity's columns but its ID's key, read with its pool's region
+	// and ID (identityKey).
+	identityCols = `p.region, p.id, i.authenticated, i.disabled, i.created_ns, i.modified_ns`
 	keyCols      = `id, seq, private_key, created_ns, active_ns, retired_ns, expires_ns`
 	providerCols = `arn, account, url, config, created_ns`
 	samlCols     = `arn, account, name, metadata, valid_until_ns, created_ns`
 	sessionCols  = `access_key_id, secret, token_hash, account, role_arn, identity_id, pool_id, tags, created_ns, expires_ns`
 
+	// A listed identity's columns: the list knows its pool.
+	listCols = `i.id, i.authenticated, i.disabled, i.created_ns, i.modified_ns`
+
 	// listIdentities' filter when disabled identities are hidden: so are
 	// authenticated identities left without a login.
-	visibleOnly = ` AND disabled = FALSE AND (authenticated = FALSE OR EXISTS (SELECT 1 FROM logins l WHERE l.identity_id = i.id))`
+	visibleOnly = ` AND disabled = FALSE AND (authenticated = FALSE OR EXISTS (SELECT 1 FROM logins l WHERE l.identity = i.id))`
+
+	// inRegion keeps the rows (of alias x, with a pool_num) whose pool is
+	// of the region given: an identity ID whose prefix is not its pool's
+	// region is not that identity's.
+	inRegion = ` AND EXISTS (SELECT 1 FROM pools p WHERE p.num = x.pool_num AND p.region = ?)`
 
 	// maxBatch is the most identities whose logins one query reads.
 	maxBatch = 64
@@ -25,6 +35,7 @@ type Statements struct {
 	InsertIdentity, UpdateIdentity, InsertLogin          string
 
 	listPools, listAllPools, countPools  string
+	poolNum                              string
 	reset                                []string
 	listIdentities, listVisible          string
 	loginsOf                             []string // by number of identities, 1..maxBatch
@@ -51,33 +62,49 @@ func newStatements(d *Dialect) Statements {
 	t := d.translate
 	after := ` AND (created_ns, id) > (?, ?) ORDER BY created_ns, id LIMIT ?`
 	s := Statements{
-		AccessKey:      t(`SELECT id, secret, account, created, last_used FROM access_keys WHERE id = ?`),
-		Pool:           t(`SELECT ` + poolCols + ` FROM pools WHERE id = ?`),
-		FindLogin:      t(`SELECT identity_id FROM logins WHERE pool_id = ? AND provider = ? AND key = ?`),
-		Identity:       t(`SELECT ` + identityCols + ` FROM identities WHERE id = ?`),
-		IdentityLogins: t(`SELECT provider, key, developer, linked_ns FROM logins WHERE identity_id = ? ORDER BY linked_ns, ` + d.LoginOrder),
-		InsertIdentity: t(`INSERT INTO identities (` + identityCols + `) VALUES (?, ?, ?, ?, ?, ?)`),
-		UpdateIdentity: t(`UPDATE identities SET authenticated = ?, disabled = ?, modified_ns = ? WHERE id = ?`),
-		InsertLogin:    t(`INSERT INTO logins (pool_id, identity_id, provider, key, developer, linked_ns) VALUES (?, ?, ?, ?, ?, ?)`),
+		AccessKey: t(`SELECT id, secret, account, created, last_used FROM access_keys WHERE id = ?`),
+		Pool:      t(`SELECT ` + poolCols + ` FROM pools WHERE id = ?`),
+		FindLogin: t(`SELECT p.region, l.identity FROM pools p JOIN logins l ON l.pool_num = p.num
+			WHERE p.id = ? AND l.provider = ? AND l.key = ?`),
+		Identity: t(`SELECT ` + identityCols + ` FROM identities i JOIN pools p ON p.num = i.pool_num WHERE i.id = ?`),
+		// In no order: an identity has few logins, sorted in memory
+		// (sortLogins), so that the index by identity holds only it.
+		IdentityLogins: t(`SELECT provider, key, developer, linked_ns FROM logins WHERE identity = ?`),
+		// No row when the pool is missing or the ID's region is not the
+		// pool's.
+		InsertIdentity: t(`INSERT INTO identities (id, pool_num, authenticated, disabled, created_ns, modified_ns)
+			SELECT ?, num, ?, ?, ?, ? FROM pools WHERE id = ? AND region = ?`),
+		UpdateIdentity: t(`UPDATE identities SET authenticated = ?, disabled = ?, modified_ns = ? WHERE id = ?` +
+			strings.ReplaceAll(inRegion, "x.", "identities.")),
+		InsertLogin: t(`INSERT INTO logins (pool_num, provider, key, identity, developer, linked_ns)
+			SELECT num, ?, ?, ?, ?, ? FROM pools WHERE id = ?`),
 
 		listPools:    t(`SELECT ` + poolCols + ` FROM pools WHERE account = ? AND region = ?` + after),
 		listAllPools: t(`SELECT ` + poolCols + ` FROM pools WHERE TRUE` + after),
 		countPools:   t(`SELECT COUNT(*) FROM pools WHERE account = ? AND region = ?`),
+		poolNum:      t(`SELECT num, region FROM pools WHERE id = ?`),
 		// Children first, so that no cascade walks a large pool.
 		reset: []string{t(`DELETE FROM logins`), t(`DELETE FROM identities`), t(`DELETE FROM pools`),
 			t(`DELETE FROM oidc_providers`), t(`DELETE FROM saml_providers`), t(`DELETE FROM sessions`)},
-		listIdentities: t(`SELECT ` + identityCols + ` FROM identities i WHERE pool_id = ?` + after),
-		listVisible:    t(`SELECT ` + identityCols + ` FROM identities i WHERE pool_id = ?` + visibleOnly + after),
+		listIdentities: t(`SELECT ` + listCols + ` FROM identities i WHERE pool_num = ?` + after),
+		listVisible:    t(`SELECT ` + listCols + ` FROM identities i WHERE pool_num = ?` + visibleOnly + after),
 
-		insertPool:           t(`INSERT INTO pools (` + poolCols + `) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		// A pool's num is one more than the largest in use. Two pools
+		// created at once take the same: on SQLite they cannot be (one
+		// writer), on PostgreSQL the second waits for the first and fails
+		// to serialize, and is run again. Nothing inserted: the ID is
+		// taken (ON CONFLICT covers num's uniqueness and id's alike).
+		insertPool: t(`INSERT INTO pools (num, ` + poolCols + `)
+			SELECT COALESCE(MAX(num), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM pools WHERE TRUE ON CONFLICT DO NOTHING`),
 		updatePool:           t(`UPDATE pools SET name = ?, version = ?, config = ? WHERE id = ? AND version = ?`),
 		poolVer:              t(`SELECT version FROM pools WHERE id = ?`),
-		deletePoolLogins:     t(`DELETE FROM logins WHERE pool_id = ?`),
+		deletePoolLogins:     t(`DELETE FROM logins WHERE pool_num = (SELECT num FROM pools WHERE id = ?)`),
 		deletePool:           t(`DELETE FROM pools WHERE id = ?`),
-		deleteIdentityLogins: t(`DELETE FROM logins WHERE identity_id = ?`),
-		deleteIdentity:       t(`DELETE FROM identities WHERE id = ?`),
-		removeLogin:          t(`DELETE FROM logins WHERE identity_id = ? AND provider = ? AND key = ?`),
-		moveLogins:           t(`UPDATE logins SET identity_id = ? WHERE identity_id = ?`),
+		deleteIdentityLogins: t(`DELETE FROM logins WHERE identity = ?` + strings.ReplaceAll(inRegion, "x.", "logins.")),
+		deleteIdentity:       t(`DELETE FROM identities WHERE id = ?` + strings.ReplaceAll(inRegion, "x.", "identities.")),
+		removeLogin: t(`DELETE FROM logins WHERE identity = ? AND provider = ? AND key = ?` +
+			strings.ReplaceAll(inRegion, "x.", "logins.")),
+		moveLogins: t(`UPDATE logins SET identity = ? WHERE identity = ?` + strings.ReplaceAll(inRegion, "x.", "logins.")),
 
 		putAccessKey: t(`INSERT INTO access_keys (id, secret, account, created) VALUES (?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET secret = excluded.secret, account = excluded.account`),
@@ -118,8 +145,8 @@ func newStatements(d *Dialect) Statements {
 	// engine: IN works in both, where PostgreSQL's = ANY(array) would not.
 	s.loginsOf = make([]string, maxBatch+1)
 	for n := 1; n <= maxBatch; n++ {
-		s.loginsOf[n] = t(`SELECT identity_id, provider, key, developer, linked_ns FROM logins WHERE identity_id IN (?` +
-			strings.Repeat(`, ?`, n-1) + `) ORDER BY identity_id, linked_ns, ` + d.LoginOrder)
+		s.loginsOf[n] = t(`SELECT identity, provider, key, developer, linked_ns FROM logins WHERE identity IN (?` +
+			strings.Repeat(`, ?`, n-1) + `)`)
 	}
 	return s
 }

@@ -26,8 +26,14 @@ func (t *Tx) CreatePool(ctx context.Context, p *fedid.Pool) error {
 		return t.s.errorf("create pool: %w", err)
 	}
 	p.Version = 1
-	_, err = t.q.Exec(ctx, t.s.insertPool, p.ID, p.Account, p.Region, p.Name, ns(p.CreatedAt), p.Version, doc)
-	return t.s.Wrap("create pool", err)
+	n, err := t.q.Exec(ctx, t.s.insertPool, p.ID, p.Account, p.Region, p.Name, ns(p.CreatedAt), p.Version, doc)
+	if err != nil {
+		return t.s.Wrap("create pool", err)
+	}
+	if n == 0 {
+		return t.s.errorf("create pool %s: %w", p.ID, fedid.ErrDuplicate)
+	}
+	return nil
 }
 
 // UpdatePool implements fedid.Tx.
@@ -55,7 +61,10 @@ func (t *Tx) DeletePool(ctx context.Context, id string) error {
 	// Logins reference identities, identities reference pools; the
 	// cascades remove both. Delete logins first explicitly to keep the
 	// cascade shallow on large pools.
-	return t.deleteWith(ctx, "delete pool", t.s.deletePoolLogins, t.s.deletePool, id)
+	if _, err := t.q.Exec(ctx, t.s.deletePoolLogins, id); err != nil {
+		return t.s.Wrap("delete pool", err)
+	}
+	return t.changeOne(ctx, "delete pool", t.s.deletePool, id)
 }
 
 // Reset implements fedid.Tx.
@@ -66,15 +75,6 @@ func (t *Tx) Reset(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// deleteWith deletes the logins that depend on a row, then the row;
-// ErrNotFound when the row is not there.
-func (t *Tx) deleteWith(ctx context.Context, op, logins, row, id string) error {
-	if _, err := t.q.Exec(ctx, logins, id); err != nil {
-		return t.s.Wrap(op, err)
-	}
-	return t.changeOne(ctx, op, row, id)
 }
 
 // changeOne runs a statement that must change a row; ErrNotFound when it
@@ -92,10 +92,15 @@ func (t *Tx) changeOne(ctx context.Context, op, query string, args ...any) error
 
 // CreateIdentity implements fedid.Tx.
 func (t *Tx) CreateIdentity(ctx context.Context, x *fedid.Identity) error {
-	_, err := t.q.Exec(ctx, t.s.InsertIdentity,
-		x.ID, x.PoolID, x.Authenticated, x.Disabled, ns(x.CreatedAt), ns(x.ModifiedAt))
+	region, key := identityKey(x.ID)
+	n, err := t.q.Exec(ctx, t.s.InsertIdentity,
+		key, x.Authenticated, x.Disabled, ns(x.CreatedAt), ns(x.ModifiedAt), x.PoolID, region)
 	if err != nil {
 		return t.s.Wrap("create identity", err)
+	}
+	if n == 0 {
+		// The store keeps an ID without its region, which is its pool's.
+		return t.s.errorf("create identity %s: no pool %s of region %q: %w", x.ID, x.PoolID, region, fedid.ErrNotFound)
 	}
 	for _, l := range x.Logins {
 		if err := t.AddLogin(ctx, x.PoolID, x.ID, l); err != nil {
@@ -107,27 +112,40 @@ func (t *Tx) CreateIdentity(ctx context.Context, x *fedid.Identity) error {
 
 // UpdateIdentity implements fedid.Tx.
 func (t *Tx) UpdateIdentity(ctx context.Context, x *fedid.Identity) error {
-	return t.changeOne(ctx, "update identity", t.s.UpdateIdentity, x.Authenticated, x.Disabled, ns(x.ModifiedAt), x.ID)
+	region, key := identityKey(x.ID)
+	return t.changeOne(ctx, "update identity", t.s.UpdateIdentity, x.Authenticated, x.Disabled, ns(x.ModifiedAt), key, region)
 }
 
 // DeleteIdentity implements fedid.Tx.
 func (t *Tx) DeleteIdentity(ctx context.Context, id string) error {
-	return t.deleteWith(ctx, "delete identity", t.s.deleteIdentityLogins, t.s.deleteIdentity, id)
+	region, key := identityKey(id)
+	if _, err := t.q.Exec(ctx, t.s.deleteIdentityLogins, key, region); err != nil {
+		return t.s.Wrap("delete identity", err)
+	}
+	return t.changeOne(ctx, "delete identity", t.s.deleteIdentity, key, region)
 }
 
 // AddLogin implements fedid.Tx.
 func (t *Tx) AddLogin(ctx context.Context, poolID, identityID string, l fedid.Login) error {
-	_, err := t.q.Exec(ctx, t.s.InsertLogin, poolID, identityID, l.Provider, l.Key, l.Developer, ns(l.LinkedAt))
-	return t.s.Wrap("add login", err)
+	n, err := t.q.Exec(ctx, t.s.InsertLogin, l.Provider, l.Key, keyOf(identityID), l.Developer, ns(l.LinkedAt), poolID)
+	if err != nil {
+		return t.s.Wrap("add login", err)
+	}
+	if n == 0 {
+		return t.s.errorf("add login: no pool %s: %w", poolID, fedid.ErrNotFound)
+	}
+	return nil
 }
 
 // RemoveLogin implements fedid.Tx.
 func (t *Tx) RemoveLogin(ctx context.Context, identityID, provider, key string) error {
-	return t.changeOne(ctx, "remove login", t.s.removeLogin, identityID, provider, key)
+	region, id := identityKey(identityID)
+	return t.changeOne(ctx, "remove login", t.s.removeLogin, id, provider, key, region)
 }
 
 // MoveLogins implements fedid.Tx.
 func (t *Tx) MoveLogins(ctx context.Context, from, to string) error {
-	_, err := t.q.Exec(ctx, t.s.moveLogins, to, from)
+	region, key := identityKey(from)
+	_, err := t.q.Exec(ctx, t.s.moveLogins, keyOf(to), key, region)
 	return t.s.Wrap("move logins", err)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -213,5 +214,61 @@ func testConcurrentFirstLogin(t *testing.T, s fedid.Store) {
 	all, _ := s.ListIdentities(ctx, "us-east-1:p", fedid.Cursor{}, 100, false)
 	if len(all) != 1 {
 		t.Fatalf("%d identities for one developer user", len(all))
+	}
+}
+
+// testListOneInstant: identities created at one instant with IDs as fedid
+// makes them are listed, page after page, in the order of their IDs.
+func testListOneInstant(t *testing.T, s fedid.Store) {
+	mkPool(t, s, "us-east-1:p", "111111111111", "us-east-1", base)
+	var want []string
+	for i := range 20 {
+		id := fmt.Sprintf("us-east-1:%08x-0000-4000-8000-%012x", uint32(i*2654435761), i)
+		mkIdentity(t, s, "us-east-1:p", id, base)
+		want = append(want, id)
+	}
+	sort.Strings(want)
+	var got []string
+	var after fedid.Cursor
+	for {
+		page, err := s.ListIdentities(ctx, "us-east-1:p", after, 7, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		got = append(got, ids(page, identityID)...)
+		last := page[len(page)-1]
+		after = fedid.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("listed\n%v\nwant\n%v", got, want)
+	}
+}
+
+// testIdentityRegions: an identity's ID starts with its pool's region;
+// under another region it is not found.
+func testIdentityRegions(t *testing.T, s fedid.Store) {
+	mkPool(t, s, "us-east-1:p", "111111111111", "us-east-1", base)
+	mkPool(t, s, "eu-west-1:q", "111111111111", "eu-west-1", base)
+	err := s.Update(ctx, func(tx fedid.Tx) error {
+		return tx.CreateIdentity(ctx, &fedid.Identity{ID: "eu-west-1:x", PoolID: "us-east-1:p", CreatedAt: base})
+	})
+	if !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("identity of another region than its pool's: %v", err)
+	}
+	x := mkIdentity(t, s, "eu-west-1:q", "eu-west-1:x", base, dev("u", base))
+	if _, err := s.GetIdentity(ctx, "us-east-1:x"); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("identity under another region: %v", err)
+	}
+	if err := s.Update(ctx, func(tx fedid.Tx) error { return tx.DeleteIdentity(ctx, "us-east-1:x") }); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("delete under another region: %v", err)
+	}
+	if got, err := s.GetIdentity(ctx, x.ID); err != nil || got.PoolID != "eu-west-1:q" || len(got.Logins) != 1 {
+		t.Fatalf("identity %+v %v", got, err)
+	}
+	if id, err := s.FindLogin(ctx, "eu-west-1:q", "login.example", "u"); err != nil || id != x.ID {
+		t.Fatalf("find login %q %v", id, err)
 	}
 }

@@ -35,6 +35,8 @@ func Run(t *testing.T, open func(t *testing.T) fedid.Store) {
 		{"LoginUniqueness", testLoginUniqueness},
 		{"RemoveAndMoveLogins", testRemoveAndMoveLogins},
 		{"ListIdentities", testListIdentities},
+		{"ListIdentitiesOfOneInstant", testListOneInstant},
+		{"IdentityRegions", testIdentityRegions},
 		{"RollbackOnError", testRollback},
 		{"ConcurrentFirstLogin", testConcurrentFirstLogin},
 		{"SigningKeys", testSigningKeys},
