@@ -18,7 +18,21 @@ func newRegistry(st fedid.Store) *prometheus.Registry {
 			}, func() float64 { h, _ := c.LoginCacheStats(); return float64(h) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "fedid_login_cache_misses_total", Help: "Login lookups that read the database (SQLite).",
-			}, func() float64 { _, m := c.LoginCacheStats(); return float64(m) }))
+			}, func() float64 { _, m := c.LoginCacheStats(); return float64(m) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "fedid_login_cache_hit_ratio", Help: "Share of login lookups answered from memory since start (SQLite).",
+			}, func() float64 {
+				h, m := c.LoginCacheStats()
+				if h+m == 0 {
+					return 0
+				}
+				return float64(h) / float64(h+m)
+			}))
+	}
+	if c, ok := st.(interface{ LoginCacheSize() (int, int) }); ok {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "fedid_login_cache_bytes", Help: "Estimated memory of the login cache's entries (bounded at 64 MiB; SQLite).",
+		}, func() float64 { _, b := c.LoginCacheSize(); return float64(b) }))
 	}
 	return reg
 }

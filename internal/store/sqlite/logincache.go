@@ -23,15 +23,21 @@ import (
 //     spell, so a change committed elsewhere is seen within watchEvery.
 //
 // Only found logins are kept (a login that appears is read from the
-// database until then), and at most maxLogins of them.
+// database until then). Only a transaction that unlinks logins (deletes a
+// pool, an identity or a login, moves logins, resets) can make a found
+// login wrong, so only those invalidate: creating identities and linking
+// new logins, the bulk of the writes, leave the cache warm. The cache holds
+// at most maxBytes of entries (by their strings' lengths and a fixed
+// overhead), then starts over.
 type loginCache struct {
 	gen atomic.Uint64
 	// hits and misses count finds answered from memory and from the
 	// database (for /metrics).
 	hits, misses atomic.Uint64
 
-	mu sync.RWMutex
-	m  map[loginKey]loginEntry
+	mu    sync.RWMutex
+	m     map[loginKey]loginEntry
+	bytes int // the entries' estimated size
 
 	watch     *sql.DB   // one connection, never used to write
 	dataVer   *sql.Stmt // PRAGMA data_version on watch
@@ -48,8 +54,13 @@ type loginEntry struct {
 }
 
 const (
-	maxLogins  = 1 << 17
-	watchEvery = 5 * time.Millisecond
+	// maxBytes bounds the cache's memory: about 300,000 logins of fedid's
+	// usual sizes.
+	maxBytes = 64 << 20
+	// entryOverhead is an entry's memory beyond its strings' bytes: the
+	// map slot, four string headers, the generation.
+	entryOverhead = 120
+	watchEvery    = 5 * time.Millisecond
 )
 
 func newLoginCache(ctx context.Context, watch *sql.DB) (*loginCache, error) {
@@ -65,7 +76,8 @@ func (c *loginCache) close() error {
 	return c.watch.Close()
 }
 
-// invalidate marks every entry stale; called when a write transaction ends.
+// invalidate marks every entry stale; called when a write transaction
+// that unlinked logins ends, and when another process wrote.
 func (c *loginCache) invalidate() { c.gen.Add(1) }
 
 // observe reads data_version when it is due; a change made by another
@@ -105,13 +117,25 @@ func (c *loginCache) find(ctx context.Context, k loginKey, read func() (string, 
 	if err != nil || id == "" {
 		return id, err
 	}
+	size := len(k.pool) + len(k.provider) + len(k.key) + len(id) + entryOverhead
 	c.mu.Lock()
-	if len(c.m) >= maxLogins {
+	if c.bytes+size > maxBytes {
 		clear(c.m)
+		c.bytes = 0
+	}
+	if _, had := c.m[k]; !had {
+		c.bytes += size
 	}
 	// Tagged with the generation from before the read: a write that ended
 	// during the read makes the entry stale at once.
 	c.m[k] = loginEntry{identity: id, gen: g}
 	c.mu.Unlock()
 	return id, nil
+}
+
+// size reports the entries and their estimated bytes.
+func (c *loginCache) size() (entries, bytes int) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m), c.bytes
 }

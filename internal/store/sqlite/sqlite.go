@@ -241,16 +241,53 @@ func (s *Store) Update(ctx context.Context, fn func(tx fedid.Tx) error) error {
 }
 
 func (s *Store) update(ctx context.Context, fn func(tx fedid.Tx) error) error {
-	defer s.logins.invalidate() // whether or not it commits
+	var unlinked bool
+	defer func() {
+		if unlinked { // whether or not it commits
+			s.logins.invalidate()
+		}
+	}()
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return sqlDialect.Wrap("begin", err)
 	}
-	if err := fn(s.Store.Tx(txConn{tx: sqlTx, stmts: s.wq.m})); err != nil {
+	if err := fn(unlinkWatch{s.Store.Tx(txConn{tx: sqlTx, stmts: s.wq.m}), &unlinked}); err != nil {
 		sqlTx.Rollback()
 		return err
 	}
 	return sqlDialect.Wrap("commit", sqlTx.Commit())
+}
+
+// unlinkWatch notes whether a transaction unlinks logins (the writes that
+// can make the login cache wrong); the other writes pass through.
+type unlinkWatch struct {
+	fedid.Tx
+	unlinked *bool
+}
+
+func (u unlinkWatch) DeletePool(ctx context.Context, id string) error {
+	*u.unlinked = true
+	return u.Tx.DeletePool(ctx, id)
+}
+
+func (u unlinkWatch) DeleteIdentity(ctx context.Context, id string) error {
+	*u.unlinked = true
+	return u.Tx.DeleteIdentity(ctx, id)
+}
+
+func (u unlinkWatch) RemoveLogin(ctx context.Context, identityID, provider, key string) error {
+	*u.unlinked = true
+	return u.Tx.RemoveLogin(ctx, identityID, provider, key)
+}
+
+func (u unlinkWatch) MoveLogins(ctx context.Context, from, to string) error {
+	*u.unlinked = true
+	return u.Tx.MoveLogins(ctx, from, to)
+}
+
+func (u unlinkWatch) Reset(ctx context.Context) error {
+	*u.unlinked = true
+	return u.Tx.Reset(ctx)
 }
 
 // rd reads on the reader pool without the login cache (benchmarks compare
@@ -269,3 +306,6 @@ func (s *Store) FindLogin(ctx context.Context, poolID, provider, key string) (st
 func (s *Store) LoginCacheStats() (hits, misses uint64) {
 	return s.logins.hits.Load(), s.logins.misses.Load()
 }
+
+// LoginCacheSize reports the login cache's entries and estimated bytes.
+func (s *Store) LoginCacheSize() (entries, bytes int) { return s.logins.size() }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -193,6 +194,85 @@ func TestLoginCacheSeesEveryWriter(t *testing.T) {
 	time.Sleep(2 * watchEvery)
 	if got := find(a, "u2"); got != "" {
 		t.Fatalf("u2 on a after b deleted its identity: %q", got)
+	}
+}
+
+// TestLoginCacheStaysWarm: creating identities and linking new logins
+// cannot make a found login wrong, so the cache keeps answering; every
+// unlinking write (even one that rolls back) invalidates it; and it stays
+// within its bytes.
+func TestLoginCacheStaysWarm(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.Open(t, Open, filepath.Join(t.TempDir(), "fedid.db"))
+	t.Cleanup(func() { s.Close() })
+	now := time.Now()
+	p := &fedid.Pool{ID: "us-east-1:p", Account: "000000000000", Region: "us-east-1", Name: "c", CreatedAt: now}
+	mk := func(id, user string) *fedid.Identity {
+		return &fedid.Identity{ID: id, PoolID: p.ID, Authenticated: true, CreatedAt: now, ModifiedAt: now,
+			Logins: []fedid.Login{{Provider: "login.example", Key: user, Developer: true, LinkedAt: now}}}
+	}
+	write := func(fn func(tx fedid.Tx) error) {
+		t.Helper()
+		if err := s.Update(ctx, fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(func(tx fedid.Tx) error {
+		if err := tx.CreatePool(ctx, p); err != nil {
+			return err
+		}
+		return tx.CreateIdentity(ctx, mk("us-east-1:x", "u1"))
+	})
+	find := func() {
+		t.Helper()
+		if id, err := s.FindLogin(ctx, p.ID, "login.example", "u1"); err != nil || id != "us-east-1:x" {
+			t.Fatalf("u1: %q %v", id, err)
+		}
+	}
+	find()
+	hits0, _ := s.LoginCacheStats()
+	write(func(tx fedid.Tx) error { return tx.CreateIdentity(ctx, mk("us-east-1:y", "u2")) })
+	write(func(tx fedid.Tx) error {
+		return tx.AddLogin(ctx, p.ID, "us-east-1:y", fedid.Login{Provider: "login.example", Key: "u3", Developer: true, LinkedAt: now})
+	})
+	find()
+	if hits, _ := s.LoginCacheStats(); hits != hits0+1 {
+		t.Fatalf("a find after linking writes read the database (hits %d -> %d)", hits0, hits)
+	}
+	// An unlinking write that rolls back still invalidates.
+	_ = s.Update(ctx, func(tx fedid.Tx) error {
+		_ = tx.RemoveLogin(ctx, "us-east-1:y", "login.example", "u3")
+		return errors.New("abandon")
+	})
+	_, misses0 := s.LoginCacheStats()
+	find()
+	if _, misses := s.LoginCacheStats(); misses != misses0+1 {
+		t.Fatalf("a find after an unlinking write came from memory (misses %d -> %d)", misses0, misses)
+	}
+	// Bounded in bytes: many distinct finds never take it past maxBytes.
+	long := strings.Repeat("k", 4000)
+	var ids []*fedid.Identity
+	for i := range 20000 {
+		ids = append(ids, mk(fmt.Sprintf("us-east-1:z%d", i), fmt.Sprintf("%s%d", long, i)))
+	}
+	write(func(tx fedid.Tx) error {
+		for _, x := range ids {
+			if err := tx.CreateIdentity(ctx, x); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, x := range ids {
+		if _, err := s.FindLogin(ctx, p.ID, "login.example", x.Logins[0].Key); err != nil {
+			t.Fatal(err)
+		}
+		if _, b := s.LoginCacheSize(); b > maxBytes {
+			t.Fatalf("login cache at %d bytes, over %d", b, maxBytes)
+		}
+	}
+	if n, b := s.LoginCacheSize(); n == 0 || b == 0 {
+		t.Fatalf("cache empty after the finds: %d entries, %d bytes", n, b)
 	}
 }
 
