@@ -251,8 +251,10 @@ func (s *Store) update(ctx context.Context, fn func(tx fedid.Tx) error) error {
 	if err != nil {
 		return sqlDialect.Wrap("begin", err)
 	}
+	// Also when fn panics: the one writer connection must not stay in an
+	// open transaction (a no-op after Commit).
+	defer sqlTx.Rollback()
 	if err := fn(unlinkWatch{s.Store.Tx(txConn{tx: sqlTx, stmts: s.wq.m}), &unlinked}); err != nil {
-		sqlTx.Rollback()
 		return err
 	}
 	return sqlDialect.Wrap("commit", sqlTx.Commit())
@@ -264,6 +266,9 @@ type unlinkWatch struct {
 	fedid.Tx
 	unlinked *bool
 }
+
+// SQLTx lets the shared layer reach the transaction it wraps.
+func (u unlinkWatch) SQLTx() *sqlstore.Tx { return sqlstore.AsTx(u.Tx) }
 
 func (u unlinkWatch) DeletePool(ctx context.Context, id string) error {
 	*u.unlinked = true

@@ -157,7 +157,7 @@ func (s *Store) sealAtOpen(ctx context.Context) (int, error) {
 	var n int
 	err = s.up.Update(ctx, func(t fedid.Tx) error {
 		n = 0 // the transaction may run again
-		q := t.(*Tx).q
+		q := AsTx(t).q
 		for _, c := range s.s.secrets {
 			type change struct {
 				pk string

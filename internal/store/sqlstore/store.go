@@ -109,7 +109,7 @@ func (s *Store) TouchAccessKey(ctx context.Context, id string, t time.Time) erro
 // write transaction.
 func (s *Store) UpdateSigningKeys(ctx context.Context, fn func([]fedid.SigningKey) ([]fedid.SigningKey, error)) error {
 	return s.up.Update(ctx, func(t fedid.Tx) error {
-		tx := t.(*Tx)
+		tx := AsTx(t)
 		old, err := tx.SigningKeys(ctx)
 		if err != nil {
 			return err

@@ -149,3 +149,12 @@ func (t *Tx) MoveLogins(ctx context.Context, from, to string) error {
 	_, err := t.q.Exec(ctx, t.s.moveLogins, keyOf(to), key, region)
 	return t.s.Wrap("move logins", err)
 }
+
+// AsTx returns the SQL transaction behind a fedid.Tx that Update gave: the
+// *Tx itself, or the one an engine's wrapper holds (SQLTx).
+func AsTx(t fedid.Tx) *Tx {
+	if w, ok := t.(interface{ SQLTx() *Tx }); ok {
+		return w.SQLTx()
+	}
+	return t.(*Tx)
+}
