@@ -165,7 +165,21 @@ test("the console: sign in, pools, tokens, identities, credentials, keys, live, 
   assert.equal(await text(page, "dd[data-name='Role']"), ROLE_AUTH);
   assert.equal(await text(page, "dd[data-name='STS caller ARN']"), "arn:aws:sts::000000000000:assumed-role/ConsoleAuth/CognitoIdentityCredentials");
   assert.match(await text(page, "dd[data-name='Access key ID']"), /^ASIA[A-Z0-9]{16}$/);
+  // Why that role (Fedid.ExplainRole): fedid's own token, no mapped provider.
+  assert.equal(await text(page, "#role-reason dd[data-name='Chosen role']"), ROLE_AUTH);
+  assert.equal(await page.$eval("#role-reason", (e) => e.dataset.kind), "Default");
+  assert.match(await text(page, "#role-reason dd[data-name='Why']"), /the pool's authenticated role/);
   await shot(page, "08-credentials");
+  // A CustomRoleArn the configuration does not grant: refused, and why.
+  await fill(page, "input[name=customRoleArn]", ROLE_RULE);
+  await page.click("xpath/.//button[text()='Get credentials']");
+  await page.waitForSelector("#role-reason dd[data-name='Refused with']", { timeout: 20_000 });
+  await page.waitForSelector(".error:not([hidden])");
+  assert.match(await text(page, "#role-reason dd[data-name='Refused with']"), /^NotAuthorizedException: CustomRoleArn/);
+  assert.match(await text(page, "#role-reason dd[data-name='Why']"), /not the CustomRoleArn/);
+  assert.equal(await text(page, "#role-reason dd[data-name='Chosen role']"), "none (refused)");
+  await shot(page, "08b-credentials-refused");
+  await fill(page, "input[name=customRoleArn]", "");
 
   // Keys: rotate, and a next key appears.
   await nav(page, "#/keys");
