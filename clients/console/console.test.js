@@ -4,7 +4,7 @@
 // console error, page error or failed request of the page fails the walk.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import puppeteer from "puppeteer-core";
@@ -13,6 +13,7 @@ import { startFedid, KEY_ID, SECRET } from "./lib/fedid.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
 const ARTIFACTS = path.join(here, "artifacts");
+const METADATA = path.join(here, "testdata", "idp-metadata.xml");
 const ROLE_AUTH = "arn:aws:iam::000000000000:role/ConsoleAuth";
 const ROLE_GUEST = "arn:aws:iam::000000000000:role/ConsoleGuest";
 const ROLE_RULE = "arn:aws:iam::000000000000:role/ExampleStaff";
@@ -215,7 +216,23 @@ test("the console: sign in, pools, tokens, identities, credentials, keys, live, 
   const access = await page.$$eval("#access-keys tbody td:first-child", (els) => els.map((e) => e.textContent));
   assert.ok(access.some((a) => a.startsWith(KEY_ID)), `access keys listed: ${access}`);
   assert.ok(!(await page.content()).includes(SECRET), "no secret on the page");
+  // SAML providers: one with the metadata pasted, one from a file, removed.
+  assert.match(await text(page, "#saml-providers"), /None registered/);
+  await fill(page, "input[name=samlName]", "ConsoleCorp");
+  await page.$eval("textarea[name=samlMetadata]", (el, xml) => (el.value = xml), readFileSync(METADATA, "utf8"));
+  await page.click("xpath/.//button[text()='Add SAML provider']");
+  await page.waitForSelector(`#saml-providers tr[data-arn='${SAML_ARN}']`, { timeout: 20_000 });
+  await fill(page, "input[name=samlName]", "ConsoleFile");
+  const chooser = await page.$("input[name=samlMetadataFile]");
+  await chooser.uploadFile(METADATA);
+  await page.waitForFunction(() => document.querySelector("textarea[name=samlMetadata]").value.includes("EntityDescriptor"));
+  await page.click("xpath/.//button[text()='Add SAML provider']");
+  const fileArn = SAML_ARN.replace("ConsoleCorp", "ConsoleFile");
+  await page.waitForSelector(`#saml-providers tr[data-arn='${fileArn}']`, { timeout: 20_000 });
+  assert.equal(await page.$$eval("#saml-providers tbody tr", (r) => r.length), 2);
   await shot(page, "09-keys");
+  await page.click(`#saml-providers tr[data-arn='${fileArn}'] button`);
+  await page.waitForFunction(() => document.querySelectorAll("#saml-providers tbody tr").length === 1, { timeout: 20_000 });
 
   // Live view: rates from /metrics.
   await nav(page, "#/live");
