@@ -250,7 +250,7 @@ func TestAdminOperations(t *testing.T) {
 		t.Fatal(err)
 	}
 	session := aws.Credentials{AccessKeyID: *cr.Credentials.AccessKeyId, SecretAccessKey: *cr.Credentials.SecretKey, SessionToken: *cr.Credentials.SessionToken}
-	for _, op := range []string{"Fedid.ListSigningKeys", "Fedid.RotateSigningKey", "Fedid.ListAccessKeys", "Fedid.ExplainRole"} {
+	for _, op := range []string{"Fedid.ListSigningKeys", "Fedid.RotateSigningKey", "Fedid.ListAccessKeys", "Fedid.ExplainRole", "Fedid.FindLogin"} {
 		if r := s.target(t, op, "{}", session, nil); r.Type != "AccessDeniedException" {
 			t.Errorf("%s with an identity's credentials: %d %s", op, r.Status, r.Type)
 		}
@@ -390,5 +390,49 @@ func TestAdminExplainRole(t *testing.T) {
 	}
 	if _, r = explain(aws.Credentials{}, alice, map[string]string{e.oidc.Name(): aliceTok}, ""); r.Type != "MissingAuthenticationTokenException" {
 		t.Errorf("unsigned: %d %s", r.Status, r.Type)
+	}
+}
+
+// Fedid.FindLogin: the identity holding a login of a pool, by provider and
+// user key; the caller's account's pools only.
+func TestAdminFindLogin(t *testing.T) {
+	e := newFedEnv(t)
+	alice, err := e.getID(t, e.pool, map[string]string{"accounts.google.com": e.googTok(t, "alice")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oidc, err := e.getID(t, e.pool, map[string]string{e.oidc.Name(): e.oidcTok(t, "alice")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	find := func(creds aws.Credentials, pool, provider, key string) (string, rawResp) {
+		t.Helper()
+		b, _ := json.Marshal(map[string]string{"IdentityPoolId": pool, "Provider": provider, "Key": key})
+		r := e.s.target(t, "Fedid.FindLogin", string(b), creds, nil)
+		var out struct{ IdentityId string }
+		_ = json.Unmarshal(r.Body, &out)
+		return out.IdentityId, r
+	}
+	if got, r := find(testCreds, e.pool, "accounts.google.com", "alice"); r.Status != 200 || got != alice {
+		t.Fatalf("google alice: %d %s %s, want %s", r.Status, r.Type, r.Body, alice)
+	}
+	if got, r := find(testCreds, e.pool, e.oidc.Name(), "alice"); r.Status != 200 || got != oidc {
+		t.Fatalf("oidc alice: %d %s %s, want %s", r.Status, r.Type, r.Body, oidc)
+	}
+	for name, tc := range map[string]struct {
+		creds               aws.Credentials
+		pool, provider, key string
+		want                string
+	}{
+		"no such key":     {testCreds, e.pool, "accounts.google.com", "bob", "ResourceNotFoundException"},
+		"another pool":    {testCreds, e.guests, "accounts.google.com", "alice", "ResourceNotFoundException"},
+		"another account": {aws.Credentials{AccessKeyID: otherKeyID, SecretAccessKey: otherSecret}, e.pool, "accounts.google.com", "alice", "ResourceNotFoundException"},
+		"unsigned":        {aws.Credentials{}, e.pool, "accounts.google.com", "alice", "MissingAuthenticationTokenException"},
+		"no provider":     {testCreds, e.pool, "", "alice", "ValidationException"},
+		"not a pool ID":   {testCreds, "pool", "accounts.google.com", "alice", "ValidationException"},
+	} {
+		if _, r := find(tc.creds, tc.pool, tc.provider, tc.key); r.Type != tc.want {
+			t.Errorf("%s: %d %s %s, want %s", name, r.Status, r.Type, r.Message, tc.want)
+		}
 	}
 }

@@ -168,6 +168,19 @@ test("the console: sign in, pools, tokens, identities, credentials, keys, live, 
   const aliceId = await text(page, "#found-identity");
   assert.equal(aliceId, claims.sub);
   await shot(page, "06-identities");
+  // The same identity found by its login (Fedid.FindLogin): any provider
+  // the pool trusts, here the developer provider and alice's user ID.
+  await fill(page, "input[name=findProvider]", "login.example");
+  await fill(page, "input[name=findKey]", "bob");
+  await page.click("xpath/.//button[text()='Find login']");
+  await page.waitForFunction(() => /login\.example bob/.test(document.querySelector("#found-identity")?.parentElement?.textContent || ""), { timeout: 20_000 });
+  const bobId = await text(page, "#found-identity");
+  assert.notEqual(bobId, aliceId);
+  await fill(page, "input[name=findKey]", "alice");
+  await page.click("xpath/.//button[text()='Find login']");
+  await page.waitForFunction(() => /login\.example alice/.test(document.querySelector("#found-identity")?.parentElement?.textContent || ""), { timeout: 20_000 });
+  assert.equal(await text(page, "#found-identity"), aliceId);
+  await shot(page, "06b-identities-by-login");
   await page.click("#found-identity");
   await ready(page, `#/pools/${encodeURIComponent(poolId)}/identities/${encodeURIComponent(aliceId)}`);
 

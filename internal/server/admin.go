@@ -57,7 +57,7 @@ type AccessKeyInfo struct {
 }
 
 // AdminOperationNames are the admin operations, without the prefix.
-var AdminOperationNames = []string{"ListSigningKeys", "RotateSigningKey", "ListAccessKeys", "ListRecentRequests", "ExplainRole"}
+var AdminOperationNames = []string{"ListSigningKeys", "RotateSigningKey", "ListAccessKeys", "ListRecentRequests", "ExplainRole", "FindLogin"}
 
 type listSigningKeysOutput struct {
 	Keys []SigningKeyInfo `json:"Keys"`

@@ -100,6 +100,7 @@ func New(cfg Config) *Server {
 		s.admin[AdminTargetPrefix+"ListRecentRequests"] = operation{signed: true, run: s.listRecent}
 		if cfg.Service != nil {
 			s.admin[AdminTargetPrefix+"ExplainRole"] = operation{signed: true, run: withCaller(explainRole(cfg.Service))}
+			s.admin[AdminTargetPrefix+"FindLogin"] = operation{signed: true, run: withCaller(cfg.Service.FindLogin)}
 		}
 	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{

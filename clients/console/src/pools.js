@@ -138,7 +138,7 @@ function cognitoRow(p = {}) {
 }
 
 /** providerNames are the names a pool's logins use for its providers (principal tag maps are per name). */
-function providerNames(pool) {
+export function providerNames(pool) {
   const out = [];
   const add = (n) => n && !out.includes(n) && out.push(n);
   Object.keys(pool.SupportedLoginProviders || {}).forEach(add);
