@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	ci "github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // target sends body to the full X-Amz-Target target with extra headers,
@@ -248,12 +250,189 @@ func TestAdminOperations(t *testing.T) {
 		t.Fatal(err)
 	}
 	session := aws.Credentials{AccessKeyID: *cr.Credentials.AccessKeyId, SecretAccessKey: *cr.Credentials.SecretKey, SessionToken: *cr.Credentials.SessionToken}
-	for _, op := range []string{"Fedid.ListSigningKeys", "Fedid.RotateSigningKey", "Fedid.ListAccessKeys"} {
+	for _, op := range []string{"Fedid.ListSigningKeys", "Fedid.RotateSigningKey", "Fedid.ListAccessKeys", "Fedid.ExplainRole", "Fedid.FindLogin"} {
 		if r := s.target(t, op, "{}", session, nil); r.Type != "AccessDeniedException" {
 			t.Errorf("%s with an identity's credentials: %d %s", op, r.Status, r.Type)
 		}
 	}
 	if after := listSigningKeys(t, s); len(after.Keys) != 2 {
 		t.Errorf("signing keys: %+v", after)
+	}
+}
+
+type explained struct {
+	IdentityId, RoleArn, Kind, Reason string
+	CustomRoleArn                     bool
+	Rule                              *struct {
+		Provider, Claim, MatchType, Value string
+		Index                             int
+	}
+	Error *struct{ Code, Message string }
+}
+
+// Fedid.ExplainRole: the role GetCredentialsForIdentity would choose and
+// why, the logins checked the same way, nothing linked, no credentials;
+// the caller's account's identities only.
+func TestAdminExplainRole(t *testing.T) {
+	e := newFedEnv(t)
+	ctx := context.Background()
+	mappings := map[string]types.RoleMapping{e.oidc.Name(): {Type: types.RoleMappingTypeRules, AmbiguousRoleResolution: types.AmbiguousRoleResolutionTypeDeny,
+		RulesConfiguration: &types.RulesConfigurationType{Rules: []types.MappingRule{
+			rule("email", "StartsWith", "ops@", devsRole), rule("groups", "Contains", "admin", adminRole)}}}}
+	roles := map[string]string{"authenticated": authRole, "unauthenticated": unauthRol}
+	for _, p := range []string{e.pool, e.guests} {
+		if err := setRoles(t, e.c, p, roles, mappings); err != nil {
+			t.Fatal(err)
+		}
+	}
+	explain := func(creds aws.Credentials, id string, logins map[string]string, custom string) (explained, rawResp) {
+		t.Helper()
+		in := map[string]any{"IdentityId": id}
+		if logins != nil {
+			in["Logins"] = logins
+		}
+		if custom != "" {
+			in["CustomRoleArn"] = custom
+		}
+		b, _ := json.Marshal(in)
+		r := e.s.target(t, "Fedid.ExplainRole", string(b), creds, nil)
+		var out explained
+		if r.Status == 200 {
+			if err := json.Unmarshal(r.Body, &out); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return out, r
+	}
+
+	// A rule matched: the second one, on a list claim.
+	aliceTok := e.oidcTok(t, "alice", "groups", []string{"staff", "admins"})
+	alice, err := e.getID(t, e.pool, map[string]string{e.oidc.Name(): aliceTok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, r := explain(testCreds, alice, map[string]string{e.oidc.Name(): aliceTok}, "")
+	if r.Status != 200 || got.RoleArn != adminRole || got.Kind != "Rule" || got.Rule == nil || got.Rule.Index != 2 ||
+		got.Rule.Provider != e.oidc.Name() || got.Rule.Claim != "groups" || got.Rule.MatchType != "Contains" || got.Rule.Value != "admin" ||
+		!strings.Contains(got.Reason, "Rule 2") || got.Error != nil || got.IdentityId != alice {
+		t.Fatalf("rule: %d %s %s", r.Status, r.Type, r.Body)
+	}
+	// The same as GetCredentialsForIdentity chooses.
+	cr, err := e.c.GetCredentialsForIdentity(ctx, &ci.GetCredentialsForIdentityInput{IdentityId: &alice, Logins: map[string]string{e.oidc.Name(): aliceTok}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if who, err := stsFor(e.s, cr.Credentials).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil || !strings.Contains(aws.ToString(who.Arn), "assumed-role/admins/") {
+		t.Errorf("GetCredentialsForIdentity chose %v %v", who, err)
+	}
+	// The response has no credentials.
+	if strings.Contains(string(r.Body), "SecretKey") || strings.Contains(string(r.Body), "SessionToken") {
+		t.Errorf("credentials in %s", r.Body)
+	}
+
+	// No rule matched, Deny: refused, with the reason.
+	bobTok := e.oidcTok(t, "bob", "groups", []string{"staff"})
+	bob, err := e.getID(t, e.pool, map[string]string{e.oidc.Name(): bobTok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, r = explain(testCreds, bob, map[string]string{e.oidc.Name(): bobTok}, "")
+	if r.Status != 200 || got.RoleArn != "" || got.Kind != "Ambiguous" || got.Error == nil || got.Error.Code != "NotAuthorizedException" ||
+		!strings.Contains(got.Reason, "Deny") {
+		t.Fatalf("deny: %d %s %s", r.Status, r.Type, r.Body)
+	}
+
+	// A provider without a mapping: the pool's authenticated role; a
+	// CustomRoleArn naming another role: refused.
+	carolTok := e.googTok(t, "carol")
+	carol, err := e.getID(t, e.pool, map[string]string{"accounts.google.com": carolTok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, r = explain(testCreds, carol, map[string]string{"accounts.google.com": carolTok}, "")
+	if r.Status != 200 || got.RoleArn != authRole || got.Kind != "Default" || !strings.Contains(got.Reason, "accounts.google.com") {
+		t.Fatalf("default: %d %s %s", r.Status, r.Type, r.Body)
+	}
+	got, r = explain(testCreds, carol, map[string]string{"accounts.google.com": carolTok}, adminRole)
+	if r.Status != 200 || got.Error == nil || got.Error.Code != "NotAuthorizedException" || !got.CustomRoleArn {
+		t.Fatalf("custom: %d %s %s", r.Status, r.Type, r.Body)
+	}
+
+	// A guest, then a guest with a new login: explained, not linked.
+	guest, err := e.getID(t, e.guests, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, r = explain(testCreds, guest, nil, ""); got.RoleArn != unauthRol || got.Kind != "Guest" {
+		t.Fatalf("guest: %d %s %s", r.Status, r.Type, r.Body)
+	}
+	daveTok := e.oidcTok(t, "dave", "email", "ops@example.com")
+	got, r = explain(testCreds, guest, map[string]string{e.oidc.Name(): daveTok}, "")
+	if got.RoleArn != devsRole || got.Rule == nil || got.Rule.Index != 1 {
+		t.Fatalf("guest with a login: %d %s %s", r.Status, r.Type, r.Body)
+	}
+	d, err := e.c.DescribeIdentity(ctx, &ci.DescribeIdentityInput{IdentityId: &guest})
+	if err != nil || len(d.Logins) != 0 {
+		t.Fatalf("the login was linked: %v %+v", err, d)
+	}
+
+	// Logins checked like GetCredentialsForIdentity's.
+	if _, r = explain(testCreds, alice, map[string]string{e.oidc.Name(): aliceTok + "x"}, ""); r.Type != "NotAuthorizedException" {
+		t.Errorf("a forged token: %d %s", r.Status, r.Type)
+	}
+	if _, r = explain(testCreds, alice, map[string]string{e.oidc.Name(): bobTok}, ""); r.Status == 200 {
+		t.Errorf("another identity's login: %d %s", r.Status, r.Body)
+	}
+	// Another account: not found; unsigned: refused.
+	other := aws.Credentials{AccessKeyID: otherKeyID, SecretAccessKey: otherSecret}
+	if _, r = explain(other, alice, map[string]string{e.oidc.Name(): aliceTok}, ""); r.Type != "ResourceNotFoundException" {
+		t.Errorf("another account: %d %s", r.Status, r.Type)
+	}
+	if _, r = explain(aws.Credentials{}, alice, map[string]string{e.oidc.Name(): aliceTok}, ""); r.Type != "MissingAuthenticationTokenException" {
+		t.Errorf("unsigned: %d %s", r.Status, r.Type)
+	}
+}
+
+// Fedid.FindLogin: the identity holding a login of a pool, by provider and
+// user key; the caller's account's pools only.
+func TestAdminFindLogin(t *testing.T) {
+	e := newFedEnv(t)
+	alice, err := e.getID(t, e.pool, map[string]string{"accounts.google.com": e.googTok(t, "alice")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oidc, err := e.getID(t, e.pool, map[string]string{e.oidc.Name(): e.oidcTok(t, "alice")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	find := func(creds aws.Credentials, pool, provider, key string) (string, rawResp) {
+		t.Helper()
+		b, _ := json.Marshal(map[string]string{"IdentityPoolId": pool, "Provider": provider, "Key": key})
+		r := e.s.target(t, "Fedid.FindLogin", string(b), creds, nil)
+		var out struct{ IdentityId string }
+		_ = json.Unmarshal(r.Body, &out)
+		return out.IdentityId, r
+	}
+	if got, r := find(testCreds, e.pool, "accounts.google.com", "alice"); r.Status != 200 || got != alice {
+		t.Fatalf("google alice: %d %s %s, want %s", r.Status, r.Type, r.Body, alice)
+	}
+	if got, r := find(testCreds, e.pool, e.oidc.Name(), "alice"); r.Status != 200 || got != oidc {
+		t.Fatalf("oidc alice: %d %s %s, want %s", r.Status, r.Type, r.Body, oidc)
+	}
+	for name, tc := range map[string]struct {
+		creds               aws.Credentials
+		pool, provider, key string
+		want                string
+	}{
+		"no such key":     {testCreds, e.pool, "accounts.google.com", "bob", "ResourceNotFoundException"},
+		"another pool":    {testCreds, e.guests, "accounts.google.com", "alice", "ResourceNotFoundException"},
+		"another account": {aws.Credentials{AccessKeyID: otherKeyID, SecretAccessKey: otherSecret}, e.pool, "accounts.google.com", "alice", "ResourceNotFoundException"},
+		"unsigned":        {aws.Credentials{}, e.pool, "accounts.google.com", "alice", "MissingAuthenticationTokenException"},
+		"no provider":     {testCreds, e.pool, "", "alice", "ValidationException"},
+		"not a pool ID":   {testCreds, "pool", "accounts.google.com", "alice", "ValidationException"},
+	} {
+		if _, r := find(tc.creds, tc.pool, tc.provider, tc.key); r.Type != tc.want {
+			t.Errorf("%s: %d %s %s, want %s", name, r.Status, r.Type, r.Message, tc.want)
+		}
 	}
 }

@@ -4,7 +4,7 @@
 // console error, page error or failed request of the page fails the walk.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import puppeteer from "puppeteer-core";
@@ -13,9 +13,12 @@ import { startFedid, KEY_ID, SECRET } from "./lib/fedid.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
 const ARTIFACTS = path.join(here, "artifacts");
+const METADATA = path.join(here, "testdata", "idp-metadata.xml");
 const ROLE_AUTH = "arn:aws:iam::000000000000:role/ConsoleAuth";
 const ROLE_GUEST = "arn:aws:iam::000000000000:role/ConsoleGuest";
 const ROLE_RULE = "arn:aws:iam::000000000000:role/ExampleStaff";
+const USER_POOL = "cognito-idp.us-east-1.amazonaws.com/us-east-1_Console1";
+const SAML_ARN = "arn:aws:iam::000000000000:saml-provider/ConsoleCorp";
 
 let fedid;
 let browser;
@@ -87,6 +90,11 @@ test("the console: sign in, pools, tokens, identities, credentials, keys, live, 
   await fill(page, "input[name=developerProvider]", "login.example");
   await fill(page, "textarea[name=loginProviders]", "accounts.google.com=app-123.apps.googleusercontent.com");
   await fill(page, "textarea[name=tags]", "team=blue");
+  await fill(page, "textarea[name=samlArns]", SAML_ARN);
+  await page.click("xpath/.//button[text()='Add user pool provider']");
+  await fill(page, "input[name=cognitoProvider]", USER_POOL);
+  await fill(page, "input[name=cognitoClient]", "consoleclient");
+  await page.click("input[name=cognitoServerSide]");
   await fill(page, "input[name=authenticatedRole]", ROLE_AUTH);
   await fill(page, "input[name=unauthenticatedRole]", ROLE_GUEST);
   await page.click("xpath/.//button[text()='Add role mapping']");
@@ -107,6 +115,23 @@ test("the console: sign in, pools, tokens, identities, credentials, keys, live, 
   assert.equal(await page.$eval("input[name=roleARN]", (e) => e.value), ROLE_RULE);
   assert.equal(await page.$eval("input[name=authenticatedRole]", (e) => e.value), ROLE_AUTH);
   assert.equal(await page.$eval("textarea[name=tags]", (e) => e.value), "team=blue");
+  assert.equal(await page.$eval("textarea[name=samlArns]", (e) => e.value), SAML_ARN);
+  assert.equal(await page.$eval("input[name=cognitoProvider]", (e) => e.value), USER_POOL);
+  assert.equal(await page.$eval("input[name=cognitoClient]", (e) => e.value), "consoleclient");
+  assert.equal(await page.$eval("input[name=cognitoServerSide]", (e) => e.checked), true);
+  // Principal tag maps, one per provider the pool trusts.
+  const providers = await page.$$eval("fieldset.tag-map", (els) => els.map((e) => e.dataset.provider));
+  assert.deepEqual(providers, ["accounts.google.com", USER_POOL, SAML_ARN]);
+  const googleMap = "fieldset.tag-map[data-provider='accounts.google.com']";
+  const userPoolMap = `fieldset.tag-map[data-provider='${USER_POOL}']`;
+  await fill(page, `${googleMap} textarea[name=tagMap]`, "domain=hd\nmail=email");
+  await page.click(`${userPoolMap} input[name=tagDefaults]`);
+  await page.click("form.pool-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector(".flash")?.textContent === "Saved.", { timeout: 20_000 });
+  await ready(page, "#/pools/us-east-1");
+  assert.equal(await page.$eval(`${googleMap} textarea[name=tagMap]`, (e) => e.value), "domain=hd\nmail=email");
+  assert.equal(await page.$eval(`${userPoolMap} input[name=tagDefaults]`, (e) => e.checked), true);
+  assert.equal(await page.$eval(`${userPoolMap} textarea[name=tagMap]`, (e) => e.disabled), true);
   await shot(page, "03-pool");
 
   // The list, and search by name.
@@ -143,6 +168,19 @@ test("the console: sign in, pools, tokens, identities, credentials, keys, live, 
   const aliceId = await text(page, "#found-identity");
   assert.equal(aliceId, claims.sub);
   await shot(page, "06-identities");
+  // The same identity found by its login (Fedid.FindLogin): any provider
+  // the pool trusts, here the developer provider and alice's user ID.
+  await fill(page, "input[name=findProvider]", "login.example");
+  await fill(page, "input[name=findKey]", "bob");
+  await page.click("xpath/.//button[text()='Find login']");
+  await page.waitForFunction(() => /login\.example bob/.test(document.querySelector("#found-identity")?.parentElement?.textContent || ""), { timeout: 20_000 });
+  const bobId = await text(page, "#found-identity");
+  assert.notEqual(bobId, aliceId);
+  await fill(page, "input[name=findKey]", "alice");
+  await page.click("xpath/.//button[text()='Find login']");
+  await page.waitForFunction(() => /login\.example alice/.test(document.querySelector("#found-identity")?.parentElement?.textContent || ""), { timeout: 20_000 });
+  assert.equal(await text(page, "#found-identity"), aliceId);
+  await shot(page, "06b-identities-by-login");
   await page.click("#found-identity");
   await ready(page, `#/pools/${encodeURIComponent(poolId)}/identities/${encodeURIComponent(aliceId)}`);
 
@@ -165,7 +203,21 @@ test("the console: sign in, pools, tokens, identities, credentials, keys, live, 
   assert.equal(await text(page, "dd[data-name='Role']"), ROLE_AUTH);
   assert.equal(await text(page, "dd[data-name='STS caller ARN']"), "arn:aws:sts::000000000000:assumed-role/ConsoleAuth/CognitoIdentityCredentials");
   assert.match(await text(page, "dd[data-name='Access key ID']"), /^ASIA[A-Z0-9]{16}$/);
+  // Why that role (Fedid.ExplainRole): fedid's own token, no mapped provider.
+  assert.equal(await text(page, "#role-reason dd[data-name='Chosen role']"), ROLE_AUTH);
+  assert.equal(await page.$eval("#role-reason", (e) => e.dataset.kind), "Default");
+  assert.match(await text(page, "#role-reason dd[data-name='Why']"), /the pool's authenticated role/);
   await shot(page, "08-credentials");
+  // A CustomRoleArn the configuration does not grant: refused, and why.
+  await fill(page, "input[name=customRoleArn]", ROLE_RULE);
+  await page.click("xpath/.//button[text()='Get credentials']");
+  await page.waitForSelector("#role-reason dd[data-name='Refused with']", { timeout: 20_000 });
+  await page.waitForSelector(".error:not([hidden])");
+  assert.match(await text(page, "#role-reason dd[data-name='Refused with']"), /^NotAuthorizedException: CustomRoleArn/);
+  assert.match(await text(page, "#role-reason dd[data-name='Why']"), /not the CustomRoleArn/);
+  assert.equal(await text(page, "#role-reason dd[data-name='Chosen role']"), "none (refused)");
+  await shot(page, "08b-credentials-refused");
+  await fill(page, "input[name=customRoleArn]", "");
 
   // Keys: rotate, and a next key appears.
   await nav(page, "#/keys");
@@ -177,7 +229,23 @@ test("the console: sign in, pools, tokens, identities, credentials, keys, live, 
   const access = await page.$$eval("#access-keys tbody td:first-child", (els) => els.map((e) => e.textContent));
   assert.ok(access.some((a) => a.startsWith(KEY_ID)), `access keys listed: ${access}`);
   assert.ok(!(await page.content()).includes(SECRET), "no secret on the page");
+  // SAML providers: one with the metadata pasted, one from a file, removed.
+  assert.match(await text(page, "#saml-providers"), /None registered/);
+  await fill(page, "input[name=samlName]", "ConsoleCorp");
+  await page.$eval("textarea[name=samlMetadata]", (el, xml) => (el.value = xml), readFileSync(METADATA, "utf8"));
+  await page.click("xpath/.//button[text()='Add SAML provider']");
+  await page.waitForSelector(`#saml-providers tr[data-arn='${SAML_ARN}']`, { timeout: 20_000 });
+  await fill(page, "input[name=samlName]", "ConsoleFile");
+  const chooser = await page.$("input[name=samlMetadataFile]");
+  await chooser.uploadFile(METADATA);
+  await page.waitForFunction(() => document.querySelector("textarea[name=samlMetadata]").value.includes("EntityDescriptor"));
+  await page.click("xpath/.//button[text()='Add SAML provider']");
+  const fileArn = SAML_ARN.replace("ConsoleCorp", "ConsoleFile");
+  await page.waitForSelector(`#saml-providers tr[data-arn='${fileArn}']`, { timeout: 20_000 });
+  assert.equal(await page.$$eval("#saml-providers tbody tr", (r) => r.length), 2);
   await shot(page, "09-keys");
+  await page.click(`#saml-providers tr[data-arn='${fileArn}'] button`);
+  await page.waitForFunction(() => document.querySelectorAll("#saml-providers tbody tr").length === 1, { timeout: 20_000 });
 
   // Live view: rates from /metrics.
   await nav(page, "#/live");
@@ -287,5 +355,77 @@ test("without valid credentials the console's calls are refused and change nothi
   const unexpected = problems.filter((p) => !/status of 400 \(Bad Request\)/.test(p));
   assert.deepEqual(unexpected, []);
   assert.equal(problems.length, 5, problems.join("\n"));
+  await page.close();
+});
+
+test("the pool form shows the API's validation messages next to the fields they name", { timeout: 120_000 }, async () => {
+  const { page, problems } = await open();
+  await page.goto(`${fedid.endpoint}/console/`, { waitUntil: "load" });
+  await ready(page, "#/sign-in");
+  await page.click("#sign-in button[type=submit]");
+  await ready(page, "#/pools");
+  await nav(page, "#/pools/new");
+  const errorOf = (selector) => page.$eval(selector, (el) => {
+    const e = document.getElementById(`${el.id}-error`);
+    return e && !e.hidden ? e.textContent : "";
+  });
+  const submit = async (expect) => {
+    await page.click("form.pool-form button[type=submit]");
+    await page.waitForFunction((re) => new RegExp(re).test(document.querySelector("#view > .error")?.textContent || ""), { timeout: 20_000 }, expect);
+  };
+  await fill(page, "input[name=name]", "invalid_fields");
+  // Not a SAML provider ARN.
+  await fill(page, "textarea[name=samlArns]", "arn:aws:iam::000000000000:role/NotSaml");
+  await submit("not a SAML provider ARN");
+  assert.match(await errorOf("textarea[name=samlArns]"), /is not a SAML provider ARN/);
+  assert.equal(await page.$eval("textarea[name=samlArns]", (e) => e.getAttribute("aria-invalid")), "true");
+  assert.equal(await errorOf("textarea[name=oidcArns]"), "");
+  // A user pool provider name that is not one: shown at its row.
+  await fill(page, "textarea[name=samlArns]", SAML_ARN);
+  await page.click("xpath/.//button[text()='Add user pool provider']");
+  await page.click("xpath/.//button[text()='Add user pool provider']");
+  const rows = await page.$$("input[name=cognitoProvider]");
+  const clients = await page.$$("input[name=cognitoClient]");
+  await rows[0].type(USER_POOL);
+  await clients[0].type("one");
+  await rows[1].type("login.example.com/pool");
+  await clients[1].type("two");
+  await submit("not a Cognito user pool provider name");
+  const rowErrors = await page.$$eval("input[name=cognitoProvider]", (els) => els.map((el) => !document.getElementById(`${el.id}-error`).hidden));
+  assert.deepEqual(rowErrors, [false, true]);
+  assert.equal(await page.$eval("#cognito-providers-error", (e) => e.hidden), true);
+  // A client ID the API's pattern refuses: at that row's client field, and
+  // the group (the message names CognitoIdentityProviders).
+  await rows[1].click({ count: 3 });
+  await rows[1].type(USER_POOL.replace("Console1", "Console2"));
+  await clients[1].click({ count: 3 });
+  await clients[1].type("not-valid");
+  await submit("cognitoIdentityProviders");
+  const clientErrors = await page.$$eval("input[name=cognitoClient]", (els) => els.map((el) => !document.getElementById(`${el.id}-error`).hidden));
+  assert.deepEqual(clientErrors, [false, true]);
+  assert.match(await page.$eval("#cognito-providers-error", (e) => (e.hidden ? "" : e.textContent)), /cognitoIdentityProviders\.2\.member\.clientId/);
+  await shot(page, "15-pool-invalid");
+  // Remove the wrong row: created.
+  await page.click(".cognito-row:nth-child(2) button");
+  await page.click("form.pool-form button[type=submit]");
+  await page.waitForSelector(".flash");
+  assert.equal(await text(page, ".flash"), "Pool created.");
+  // A principal tag without a claim (the API refuses it): next to that provider's map.
+  const samlMap = `fieldset.tag-map[data-provider='${SAML_ARN}'] textarea[name=tagMap]`;
+  await fill(page, samlMap, "nope=");
+  await page.click("form.pool-form button[type=submit]");
+  await page.waitForFunction((sel) => {
+    const el = document.querySelector(sel);
+    const e = el && document.getElementById(`${el.id}-error`);
+    return e && !e.hidden;
+  }, { timeout: 20_000 }, samlMap);
+  assert.match(await errorOf(samlMap), /principalTags/);
+  assert.equal(await errorOf(`fieldset.tag-map[data-provider='${USER_POOL}'] textarea[name=tagMap]`), "");
+  await shot(page, "16-tag-map-invalid");
+
+  // The only problems: the four refused calls' 400s, as Chromium logs them.
+  const unexpected = problems.filter((p) => !/status of 400 \(Bad Request\)/.test(p));
+  assert.deepEqual(unexpected, []);
+  assert.equal(problems.length, 4, problems.join("\n"));
   await page.close();
 });

@@ -139,3 +139,47 @@ func (s *Service) DeleteIdentities(ctx context.Context, c fedid.Caller, in *Dele
 }
 
 var errAccessDenied = errors.New("identity belongs to another account")
+
+// FindLoginInput is Fedid.FindLogin's request: a login of a pool, as the
+// Logins map names its provider, and the provider's user key (a token's
+// sub, a developer user ID, a SAML NameID).
+type FindLoginInput struct {
+	IdentityPoolId *string `json:"IdentityPoolId"`
+	Provider       *string `json:"Provider"`
+	Key            *string `json:"Key"`
+}
+
+// FindLoginOutput is Fedid.FindLogin's answer.
+type FindLoginOutput struct {
+	IdentityId string `json:"IdentityId"`
+}
+
+var (
+	shLoginProvider = strShape{min: 1, max: 2048}
+	shLoginKey      = strShape{min: 1, max: 2048}
+)
+
+// FindLogin returns the identity of a pool of the caller's account that
+// holds a login (fedid's own operation, for the console: the API finds
+// identities only by developer user ID).
+func (s *Service) FindLogin(ctx context.Context, c fedid.Caller, in *FindLoginInput) (*FindLoginOutput, error) {
+	var ch checks
+	ch.reqStr("identityPoolId", in.IdentityPoolId, shPoolID)
+	ch.reqStr("provider", in.Provider, shLoginProvider)
+	ch.reqStr("key", in.Key, shLoginKey)
+	if err := ch.err(); err != nil {
+		return nil, err
+	}
+	p, err := callerPool(ctx, s.store, c, *in.IdentityPoolId)
+	if err != nil {
+		return nil, err
+	}
+	id, err := findLogin(ctx, s.store, p.ID, *in.Provider, *in.Key)
+	if err != nil {
+		return nil, err
+	}
+	if id == "" {
+		return nil, fedid.Errorf(fedid.KindResourceNotFound, "No identity of pool '%s' holds a login of '%s' with that key.", p.ID, fedid.Clip(*in.Provider))
+	}
+	return &FindLoginOutput{IdentityId: id}, nil
+}

@@ -33,7 +33,7 @@ func TestResolveRoleSAML(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			au := &authenticated{pool: pool, logins: []*fedid.VerifiedLogin{{Provider: prov, Key: "alice", Roles: tc.roles}}}
-			got, err := resolveRole(au, tc.custom)
+			got, _, err := resolveRole(au, tc.custom)
 			if tc.kind != 0 {
 				if fedid.ErrorKind(err) != tc.kind {
 					t.Fatalf("got %q %v, want kind %v", got, err, tc.kind)

@@ -90,8 +90,9 @@ type authenticated struct {
 // authenticate checks an identity with its logins (spec 4.7 and 4.8):
 // guests need the pool to allow them; an authenticated identity needs a
 // login linked to it or a token fedid issued for it; new logins are
-// linked and logins of other identities merged.
-func (s *Service) authenticate(ctx context.Context, identityID string, logins map[string]string, classic bool) (*authenticated, error) {
+// linked and logins of other identities merged, unless dryRun
+// (Fedid.ExplainRole: the same checks, nothing changed).
+func (s *Service) authenticate(ctx context.Context, identityID string, logins map[string]string, classic, dryRun bool) (*authenticated, error) {
 	x, pool, err := s.activeIdentity(ctx, identityID)
 	if err != nil {
 		return nil, err
@@ -147,14 +148,16 @@ func (s *Service) authenticate(ctx context.Context, identityID string, logins ma
 	if x.State() == fedid.StateAuthenticated && proof == nil && !holdsAny(ctx, s.store, x, a.logins) {
 		return nil, errLoginsMismatch
 	}
-	err = s.updateRetry(ctx, "link logins", func(tx fedid.Tx) error {
-		cur, err := getIdentity(ctx, tx, pool.ID, x.ID)
-		if err != nil {
+	if !dryRun {
+		err = s.updateRetry(ctx, "link logins", func(tx fedid.Tx) error {
+			cur, err := getIdentity(ctx, tx, pool.ID, x.ID)
+			if err != nil {
+				return err
+			}
+			a.x, err = s.linkLogins(ctx, tx, cur, a.logins, false)
 			return err
-		}
-		a.x, err = s.linkLogins(ctx, tx, cur, a.logins, false)
-		return err
-	})
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +189,7 @@ func (s *Service) GetOpenIdToken(ctx context.Context, in *GetOpenIdTokenInput) (
 	if err := ch.err(); err != nil {
 		return nil, err
 	}
-	a, err := s.authenticate(ctx, *in.IdentityId, in.Logins, true)
+	a, err := s.authenticate(ctx, *in.IdentityId, in.Logins, true, false)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/awsjson"
+	"github.com/fedid/fedid/internal/identity"
 )
 
 // AdminTargetPrefix is the X-Amz-Target prefix of fedid's own operations,
@@ -56,7 +57,7 @@ type AccessKeyInfo struct {
 }
 
 // AdminOperationNames are the admin operations, without the prefix.
-var AdminOperationNames = []string{"ListSigningKeys", "RotateSigningKey", "ListAccessKeys", "ListRecentRequests"}
+var AdminOperationNames = []string{"ListSigningKeys", "RotateSigningKey", "ListAccessKeys", "ListRecentRequests", "ExplainRole", "FindLogin"}
 
 type listSigningKeysOutput struct {
 	Keys []SigningKeyInfo `json:"Keys"`
@@ -132,3 +133,16 @@ func (s *Server) operationName(r *http.Request) (string, error) {
 
 // decodeEmpty reads an admin operation's input, an empty JSON object.
 func decodeEmpty(body []byte, in *struct{}) error { return awsjson.Decode(body, in) }
+
+// explainRole is Fedid.ExplainRole: the role GetCredentialsForIdentity
+// would choose and why, for an identity of the caller's account, with the
+// exception name of a refusal filled in.
+func explainRole(svc *identity.Service) func(context.Context, fedid.Caller, *identity.GetCredentialsForIdentityInput) (*identity.ExplainRoleOutput, error) {
+	return func(ctx context.Context, c fedid.Caller, in *identity.GetCredentialsForIdentityInput) (*identity.ExplainRoleOutput, error) {
+		out, err := svc.ExplainRole(ctx, c, in)
+		if err == nil && out.Error != nil {
+			out.Error.Code = awsjson.ExceptionFor(out.Error.Kind).Type
+		}
+		return out, err
+	}
+}

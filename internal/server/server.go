@@ -98,6 +98,10 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, ops: operations(cfg.Service), admin: adminOperations(cfg.Admin)}
 	if s.admin != nil {
 		s.admin[AdminTargetPrefix+"ListRecentRequests"] = operation{signed: true, run: s.listRecent}
+		if cfg.Service != nil {
+			s.admin[AdminTargetPrefix+"ExplainRole"] = operation{signed: true, run: withCaller(explainRole(cfg.Service))}
+			s.admin[AdminTargetPrefix+"FindLogin"] = operation{signed: true, run: withCaller(cfg.Service.FindLogin)}
+		}
 	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "fedid_requests_total",

@@ -43,12 +43,23 @@ export function showError(box, err, form) {
   box.replaceChildren(h("strong", {}, err.type || "Error"), ": ", err.message || String(err));
   if (!form) return;
   for (const e of form.querySelectorAll(".field-error")) e.hidden = true;
-  for (const c of form.querySelectorAll("[data-member]")) c.removeAttribute("aria-invalid");
+  for (const c of form.querySelectorAll("[aria-invalid]")) c.removeAttribute("aria-invalid");
   const msg = err.message || "";
-  for (const c of form.querySelectorAll("[data-member]")) {
+  // A control names its member (data-member: "'member'", "'member.1…'",
+  // " Member ", "Member:" or "Member" first), phrases of the messages about
+  // it (data-match, "|"-separated), or is named by its own values quoted
+  // (data-match-value: each line, as "'value'").
+  const names = (c) => {
     const m = c.dataset.member;
-    const lc = m[0].toLowerCase() + m.slice(1);
-    if (msg.includes(`'${lc}'`) || msg.includes(`'${m}'`) || msg.includes(` ${m} `) || msg.includes(`${m}:`)) {
+    if (m) {
+      const lc = m[0].toLowerCase() + m.slice(1);
+      if (msg.includes(`'${lc}'`) || msg.includes(`'${m}'`) || msg.includes(`'${lc}.`) || msg.includes(` ${m} `) || msg.includes(`${m}:`) || msg.startsWith(`${m} `)) return true;
+    }
+    if ((c.dataset.match || "").split("|").some((p) => p && msg.includes(p))) return true;
+    return c.dataset.matchValue !== undefined && lines(c.value || "").some((v) => msg.includes(`'${v}'`));
+  };
+  for (const c of form.querySelectorAll("[data-member], [data-match], [data-match-value]")) {
+    if (names(c)) {
       c.setAttribute("aria-invalid", "true");
       const e = document.getElementById(`${c.id}-error`);
       if (e) {

@@ -1,7 +1,9 @@
-// Identities of a pool: list with paging, find by developer user ID, an
+// Identities of a pool: list with paging, find by developer user ID
+// (LookupDeveloperIdentity) or by any login (Fedid.FindLogin), an
 // identity's page (logins, times, merge, unlink, delete, mint a token).
 import { call } from "./api.js";
 import { h, field, showError, clearError, fmtTime, busy } from "./dom.js";
+import { providerNames } from "./pools.js";
 
 const PAGE = 20;
 const enc = encodeURIComponent;
@@ -45,6 +47,32 @@ export async function identitiesPage(view, poolId, go) {
   );
   if (!pool.DeveloperProviderName) find.hidden = true;
 
+  // Find by any login: the provider as Logins names it, and its user key.
+  const names = [...providerNames(pool), pool.DeveloperProviderName].filter(Boolean);
+  const loginProvider = h("input", { name: "findProvider", required: true, autocomplete: "off", list: "login-providers", placeholder: names[0] || "accounts.google.com" });
+  const loginKey = h("input", { name: "findKey", required: true, autocomplete: "off", placeholder: "the token's sub, a developer user ID, a SAML NameID" });
+  const byLoginBtn = h("button", { type: "submit" }, "Find login");
+  const byLogin = h(
+    "form",
+    { class: "toolbar", id: "find-login", onsubmit: (e) => (e.preventDefault(), busy(byLoginBtn, async () => {
+      clearError(err);
+      found.replaceChildren();
+      const provider = loginProvider.value.trim();
+      const key = loginKey.value.trim();
+      try {
+        const out = await call("Fedid.FindLogin", { IdentityPoolId: poolId, Provider: provider, Key: key });
+        found.replaceChildren(h("p", {}, "The login ", h("strong", {}, `${provider} ${key}`), " is held by identity ",
+          h("a", { href: `#/pools/${enc(poolId)}/identities/${enc(out.IdentityId)}`, id: "found-identity" }, out.IdentityId)));
+      } catch (e2) {
+        showError(err, e2);
+      }
+    })) },
+    h("datalist", { id: "login-providers" }, names.map((n) => h("option", { value: n }))),
+    field("Find by login: provider", loginProvider),
+    field("User key", loginKey),
+    byLoginBtn,
+  );
+
   // Create (or get) a developer identity, through GetOpenIdTokenForDeveloperIdentity.
   const newUser = h("input", { name: "newDeveloperUser", required: true, autocomplete: "off" });
   const createBtn = h("button", { type: "submit", class: "secondary" }, "Get or create identity");
@@ -70,7 +98,7 @@ export async function identitiesPage(view, poolId, go) {
   const prev = h("button", { type: "button", class: "secondary", onclick: () => load(page - 1) }, "← Previous");
   const next = h("button", { type: "button", class: "secondary", onclick: () => load(page + 1) }, "Next →");
   const info = h("span", { class: "muted", "aria-live": "polite" });
-  view.append(h("div", { class: "split" }, find, create), found, body, h("div", { class: "pager" }, prev, info, next));
+  view.append(h("div", { class: "split" }, find, create), byLogin, found, body, h("div", { class: "pager" }, prev, info, next));
 
   async function load(p) {
     try {

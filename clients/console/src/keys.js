@@ -1,5 +1,6 @@
 // Keys: signing keys (Fedid.ListSigningKeys, Fedid.RotateSigningKey), OIDC
-// providers (IAM query API), access keys (Fedid.ListAccessKeys, no secrets).
+// and SAML providers (IAM query API), access keys (Fedid.ListAccessKeys, no
+// secrets).
 import { call, query, texts } from "./api.js";
 import { h, field, showError, clearError, fmtTime, lines, busy } from "./dom.js";
 
@@ -32,12 +33,57 @@ export async function keysPage(view, go) {
     }
   })) }, h("div", { class: "grid3" }, field("Issuer URL", url), field("Client IDs", clients, "One per line."), field("Thumbprints", thumbs, "One per line.")), h("div", { class: "row" }, addBtn));
 
+  // SAML providers: a name and the IdP's metadata, pasted or read from a file.
+  const samlErr = h("div", { class: "error", role: "alert", hidden: true });
+  const samlList = h("div", { class: "table-wrap", id: "saml-providers" });
+  const samlName = h("input", { name: "samlName", required: true, placeholder: "corp", autocomplete: "off", dataset: { member: "Name" } });
+  const metadata = h("textarea", { name: "samlMetadata", rows: 4, class: "mono", placeholder: "<md:EntityDescriptor …>", dataset: { member: "SAMLMetadataDocument", match: "metadata" } });
+  const metadataFile = h("input", { type: "file", name: "samlMetadataFile", accept: ".xml,application/xml,text/xml" });
+  metadataFile.addEventListener("change", async () => {
+    const f = metadataFile.files[0];
+    if (f) metadata.value = await f.text();
+  });
+  const samlBtn = h("button", { type: "submit" }, "Add SAML provider");
+  const samlAdd = h("form", { class: "stack", id: "saml-add", onsubmit: (e) => (e.preventDefault(), busy(samlBtn, async () => {
+    clearError(samlErr, samlAdd);
+    try {
+      await query("iam", { Action: "CreateSAMLProvider", Version: "2010-05-08", Name: samlName.value.trim(), SAMLMetadataDocument: metadata.value });
+      samlName.value = metadata.value = "";
+      metadataFile.value = "";
+      await loadSAML();
+    } catch (e2) {
+      showError(samlErr, e2, samlAdd);
+    }
+  })) }, samlErr, h("div", { class: "grid2" }, field("Name", samlName, "Letters, digits, _ . - (the ARN's last part)."), field("Metadata file", metadataFile, "Or paste the document below.")),
+  field("Metadata XML", metadata, "The IdP's EntityDescriptor, with its signing certificate."), h("div", { class: "row" }, samlBtn));
+
+  async function loadSAML() {
+    const doc = await query("iam", { Action: "ListSAMLProviders", Version: "2010-05-08" });
+    const rows = [...doc.querySelectorAll("SAMLProviderList > member")].map((m) => {
+      const arn = m.querySelector("Arn")?.textContent || "";
+      return h("tr", { dataset: { arn } }, h("td", { class: "mono" }, arn), h("td", {}, fmtTime(m.querySelector("CreateDate")?.textContent)),
+        h("td", {}, fmtTime(m.querySelector("ValidUntil")?.textContent)),
+        h("td", {}, h("button", { type: "button", class: "secondary small", "aria-label": `Remove ${arn}`, onclick: (e) => busy(e.target, async () => {
+          clearError(samlErr);
+          try {
+            await query("iam", { Action: "DeleteSAMLProvider", Version: "2010-05-08", SAMLProviderArn: arn });
+            await loadSAML();
+          } catch (e2) {
+            showError(samlErr, e2);
+          }
+        }) }, "Remove")));
+    });
+    samlList.replaceChildren(rows.length ? table("SAML providers", ["ARN", "Created", "Valid until", "Remove"], rows) : h("p", { class: "empty" }, "None registered."));
+  }
+
   view.replaceChildren(
     h("h1", {}, "Keys"), err,
     h("section", { "aria-labelledby": "sk" }, h("h2", { id: "sk" }, "Token signing keys"),
       h("p", { class: "muted" }, "A new key is published at once and signs after a short lead, so every verifier has it first; a retired key stays in the JWKS until its tokens expire."),
       signing, h("div", { class: "row" }, rotate)),
     h("section", { "aria-labelledby": "op" }, h("h2", { id: "op" }, "OpenID Connect providers"), providers, add),
+    h("section", { "aria-labelledby": "sp" }, h("h2", { id: "sp" }, "SAML providers"),
+      h("p", { class: "muted" }, "IAM SAML providers of this account; a pool trusts one by its ARN (the pool form's SAML provider ARNs)."), samlList, samlAdd),
     h("section", { "aria-labelledby": "ak" }, h("h2", { id: "ak" }, "Access keys of this account"),
       h("p", { class: "muted" }, "Secrets are never shown; create and delete keys with fedid keys create / delete."), access),
   );
@@ -73,7 +119,7 @@ export async function keysPage(view, go) {
   }
 
   try {
-    const [sk, ak] = await Promise.all([call("Fedid.ListSigningKeys"), call("Fedid.ListAccessKeys"), loadProviders()]);
+    const [sk, ak] = await Promise.all([call("Fedid.ListSigningKeys"), call("Fedid.ListAccessKeys"), loadProviders(), loadSAML()]);
     showSigning(sk.Keys || []);
     const keys = ak.AccessKeys || [];
     access.replaceChildren(keys.length ? table("Access keys", ["Access key ID", "Account", "Created", "Last used"],

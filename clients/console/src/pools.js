@@ -126,6 +126,47 @@ function mappingBlock(provider = "", m = {}) {
   return block;
 }
 
+/** cognitoRow is a Cognito user pool provider: name, app client, server-side check. */
+function cognitoRow(p = {}) {
+  const name = h("input", { name: "cognitoProvider", value: p.ProviderName || "", placeholder: "cognito-idp.us-east-1.amazonaws.com/us-east-1_Ab12Cd34E", dataset: { matchValue: "" } });
+  const client = h("input", { name: "cognitoClient", value: p.ClientId || "", placeholder: "the app client ID", dataset: { matchValue: "" } });
+  const check = h("input", { type: "checkbox", name: "cognitoServerSide", checked: p.ServerSideTokenCheck });
+  const row = h("div", { class: "cognito-row" }, field("User pool provider name", name), field("App client ID", client), field("Server-side token check", check));
+  row.append(h("button", { type: "button", class: "secondary small", onclick: () => row.remove() }, "Remove provider"));
+  row.read = () => ({ ProviderName: name.value.trim(), ClientId: client.value.trim(), ServerSideTokenCheck: check.checked });
+  return row;
+}
+
+/** providerNames are the names a pool's logins use for its providers (principal tag maps are per name). */
+export function providerNames(pool) {
+  const out = [];
+  const add = (n) => n && !out.includes(n) && out.push(n);
+  Object.keys(pool.SupportedLoginProviders || {}).forEach(add);
+  (pool.CognitoIdentityProviders || []).forEach((c) => add(c.ProviderName));
+  (pool.OpenIdConnectProviderARNs || []).forEach((a) => add(a.split(":oidc-provider/")[1]));
+  (pool.SamlProviderARNs || []).forEach(add);
+  return out;
+}
+
+/** tagMapBlock edits one provider's principal tag map. */
+function tagMapBlock(provider, tm = {}) {
+  const defaults = h("input", { type: "checkbox", name: "tagDefaults", checked: tm.UseDefaults });
+  const tags = h("textarea", { name: "tagMap", rows: 2, class: "mono", placeholder: "tag=claim", dataset: { member: "PrincipalTags", match: `'${provider}'` } });
+  tags.value = tm.UseDefaults ? "" : pairsText(tm.PrincipalTags);
+  const sync = () => (tags.disabled = defaults.checked);
+  defaults.addEventListener("change", sync);
+  sync();
+  const block = h("fieldset", { class: "tag-map", dataset: { provider } }, h("legend", { class: "mono" }, provider),
+    field("Use the default map (aud → client, sub → username)", defaults),
+    field("Principal tags", tags, "One tag=claim per line: the tag takes the token's claim."));
+  const read = () => (defaults.checked ? { UseDefaults: true } : { UseDefaults: false, PrincipalTags: parsePairs(tags.value) });
+  const was = JSON.stringify(read());
+  block.provider = provider;
+  block.read = read;
+  block.changed = () => JSON.stringify(read()) !== was;
+  return block;
+}
+
 export async function poolEditPage(view, poolId, go) {
   const isNew = !poolId;
   let pool = {};
@@ -149,6 +190,26 @@ export async function poolEditPage(view, poolId, go) {
   logins.value = pairsText(pool.SupportedLoginProviders);
   const oidc = m("OpenIdConnectProviderARNs", h("textarea", { name: "oidcArns", rows: 2, placeholder: "arn:aws:iam::000000000000:oidc-provider/login.example.com" }));
   oidc.value = (pool.OpenIdConnectProviderARNs || []).join("\n");
+  oidc.dataset.match = "not an OpenID Connect provider ARN";
+  const saml = m("SamlProviderARNs", h("textarea", { name: "samlArns", rows: 2, placeholder: "arn:aws:iam::000000000000:saml-provider/corp" }));
+  saml.dataset.match = "not a SAML provider ARN";
+  saml.value = (pool.SamlProviderARNs || []).join("\n");
+  const cognitoRows = h("div", { class: "cognito-rows" }, (pool.CognitoIdentityProviders || []).map(cognitoRow));
+  const cognito = m("CognitoIdentityProviders", h("div", { class: "group", id: "cognito-providers", role: "group", "aria-labelledby": "cognito-providers-label" },
+    h("p", { class: "group-label", id: "cognito-providers-label" }, "Cognito user pool providers"), cognitoRows,
+    h("button", { type: "button", class: "secondary small", onclick: () => { const r = cognitoRow(); cognitoRows.append(r); r.querySelector("input").focus(); } }, "Add user pool provider"),
+    h("small", { class: "field-error", id: "cognito-providers-error", role: "alert", hidden: true })));
+  cognito.dataset.match = "Cognito identity providers"; // the count; a row's own values name the row
+  // Principal tag maps, per provider of the saved pool.
+  let tagMaps = [];
+  if (!isNew) {
+    try {
+      tagMaps = await Promise.all(providerNames(pool).map((p) => call("GetPrincipalTagAttributeMap", { IdentityPoolId: poolId, IdentityProviderName: p })));
+    } catch (e) {
+      showError(err, e);
+    }
+  }
+  const tagBlocks = tagMaps.map((tm) => tagMapBlock(tm.IdentityProviderName, tm));
   const tags = m("IdentityPoolTags", h("textarea", { name: "tags", rows: 2, placeholder: "team=blue" }));
   tags.value = pairsText(pool.IdentityPoolTags);
   const authRole = m("Roles", h("input", { name: "authenticatedRole", value: roles.Roles?.authenticated || "", placeholder: "arn:aws:iam::000000000000:role/Auth" }));
@@ -169,8 +230,16 @@ export async function poolEditPage(view, poolId, go) {
       field("Developer provider name", dev, isNew || !pool.DeveloperProviderName ? "Set once; it cannot change afterwards." : "Set once; it cannot change."),
       field("Supported login providers", logins, "One provider=app ID per line."),
       field("OpenID Connect provider ARNs", oidc, "One ARN per line."),
+      field("SAML provider ARNs", saml, "One ARN per line (the Keys page lists the account's SAML providers)."),
+      cognito,
       field("Tags", tags, "One key=value per line."),
     ),
+    h("fieldset", { id: "tag-maps" }, h("legend", {}, "Principal tags"),
+      isNew
+        ? h("p", { class: "muted" }, "Create the pool first: principal tag maps are set per provider of a saved pool.")
+        : tagBlocks.length
+          ? [h("p", { class: "muted" }, "Which token claims become principal tags, per provider (GetPrincipalTagAttributeMap / SetPrincipalTagAttributeMap)."), tagBlocks]
+          : h("p", { class: "muted" }, "The pool trusts no provider yet.")),
     h("fieldset", {}, h("legend", {}, "Roles"), field("Authenticated role ARN", authRole), field("Guest (unauthenticated) role ARN", unauthRole), mappings,
       h("button", { type: "button", class: "secondary small", onclick: () => mappings.append(mappingBlock()) }, "Add role mapping")),
     h("div", { class: "row" }, save, isNew ? "" : h("a", { class: "button secondary", href: `#/pools/${encodeURIComponent(poolId)}/identities` }, "Identities")),
@@ -192,6 +261,10 @@ export async function poolEditPage(view, poolId, go) {
       if (Object.keys(lp).length || !isNew) input.SupportedLoginProviders = lp;
       const arns = lines(oidc.value);
       if (arns.length || !isNew) input.OpenIdConnectProviderARNs = arns;
+      const sa = lines(saml.value);
+      if (sa.length || !isNew) input.SamlProviderARNs = sa;
+      const cp = [...cognitoRows.children].map((r) => r.read());
+      if (cp.length || !isNew) input.CognitoIdentityProviders = cp;
       const tg = parsePairs(tags.value);
       if (Object.keys(tg).length || !isNew) input.IdentityPoolTags = tg;
       const r = {};
@@ -212,6 +285,17 @@ export async function poolEditPage(view, poolId, go) {
               return;
             }
             throw e2;
+          }
+        }
+        // Principal tag maps of the providers the pool still trusts, where changed.
+        const trusted = providerNames(input);
+        for (const b of tagBlocks) {
+          if (!b.changed() || !trusted.includes(b.provider)) continue;
+          try {
+            await call("SetPrincipalTagAttributeMap", { IdentityPoolId: id, IdentityProviderName: b.provider, ...b.read() });
+          } catch (e2) {
+            showError(err, e2, b);
+            return;
           }
         }
         go(`#/pools/${encodeURIComponent(id)}`, { flash: isNew ? "Pool created." : "Saved." });

@@ -115,6 +115,30 @@ export function credentialsPage(view) {
       const input = { IdentityId: identity.value.trim() };
       if (provider.value.trim() && token.value.trim()) input.Logins = { [provider.value.trim()]: token.value.trim() };
       if (customRole.value.trim()) input.CustomRoleArn = customRole.value.trim();
+      // Why: the role fedid would choose and the reason, from the same
+      // code path, signed (Fedid.ExplainRole: nothing linked, no credentials).
+      const why = [];
+      let explained = null;
+      try {
+        explained = await call("Fedid.ExplainRole", input);
+        why.push(["Chosen role", explained.RoleArn || "none (refused)"], ["Why", explained.Reason]);
+        if (explained.Rule) {
+          const r = explained.Rule;
+          why.push(["Matching rule", `${r.Provider}, rule ${r.Index}: ${r.Claim} ${r.MatchType} "${r.Value}"`]);
+        }
+        if (explained.Error) why.push(["Refused with", `${explained.Error.Code}: ${explained.Error.Message}`]);
+      } catch (e2) {
+        why.push(["Why", `not explained (${e2.type}: ${e2.message})`]);
+      }
+      const whyBox = h("section", { id: "role-reason", class: "reason", dataset: { kind: explained?.Kind || "" } }, h("h2", {}, "Role"),
+        h("dl", { class: "facts" }, why.map(([k, v]) => [h("dt", {}, k), h("dd", { class: k === "Why" ? "" : "mono", dataset: { name: k } }, v)])));
+      out.replaceChildren(whyBox);
+      if (explained?.Error) {
+        // GetCredentialsForIdentity would refuse the same way: not asked.
+        showError(err, { type: explained.Error.Code, message: explained.Error.Message }, form);
+        whyBox.append(h("p", { class: "muted" }, "No credentials were asked for: GetCredentialsForIdentity refuses this role the same way."));
+        return;
+      }
       // An unsigned operation, as a device calls it.
       const res = await call("GetCredentialsForIdentity", input, { creds: null });
       const c = res.Credentials;
@@ -131,7 +155,7 @@ export function credentialsPage(view) {
       const me = await query("sts", { Action: "GetCallerIdentity", Version: "2011-06-15" },
         { creds: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretKey, sessionToken: c.SessionToken, region: identity.value.split(":")[0] || "us-east-1" } });
       rows.push(["STS caller ARN", texts(me, "Arn")[0]], ["STS user ID", texts(me, "UserId")[0]], ["STS account", texts(me, "Account")[0]]);
-      out.replaceChildren(h("h2", {}, "Credentials"), h("dl", { class: "facts" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", { class: "mono", dataset: { name: k } }, v)])),
+      out.append(h("h2", {}, "Credentials"), h("dl", { class: "facts" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", { class: "mono", dataset: { name: k } }, v)])),
         h("p", { class: "muted" }, "The secret key and session token stay in this page's memory; they are not shown."));
     } catch (e2) {
       showError(err, e2, form);
