@@ -58,14 +58,15 @@ export function showError(box, err, form) {
     if ((c.dataset.match || "").split("|").some((p) => p && msg.includes(p))) return true;
     return c.dataset.matchValue !== undefined && lines(c.value || "").some((v) => msg.includes(`'${v}'`));
   };
-  for (const c of form.querySelectorAll("[data-member], [data-match], [data-match-value]")) {
-    if (names(c)) {
-      c.setAttribute("aria-invalid", "true");
-      const e = document.getElementById(`${c.id}-error`);
-      if (e) {
-        e.hidden = false;
-        e.textContent = msg;
-      }
+  const marked = [...form.querySelectorAll("[data-member], [data-match], [data-match-value]")].filter(names);
+  for (const c of marked) {
+    c.setAttribute("aria-invalid", "true");
+    const e = document.getElementById(`${c.id}-error`);
+    // The message once, at the most precise place: a group (the user pool
+    // providers) stays quiet when one of its own controls shows it.
+    if (e && !marked.some((d) => d !== c && c.contains(d))) {
+      e.hidden = false;
+      e.textContent = msg;
     }
   }
 }
