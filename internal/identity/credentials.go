@@ -38,18 +38,27 @@ const credentialTokenTTL = 600 * time.Second
 
 var errNoRole = fedid.Errorf(fedid.KindInvalidIdentityPoolConfiguration, "Invalid identity pool configuration. Check assigned IAM roles for this pool.")
 
-// GetCredentialsForIdentity returns temporary credentials for an identity
-// in the role the pool's configuration chooses (spec 4.8).
-func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredentialsForIdentityInput) (*GetCredentialsForIdentityOutput, error) {
+// checkCredentialsInput validates a GetCredentialsForIdentity request (and
+// ExplainRole's, which is the same shape).
+func checkCredentialsInput(in *GetCredentialsForIdentityInput) error {
 	var ch checks
 	ch.reqStr("identityId", in.IdentityId, shIdentityID)
 	checkLogins(&ch, "logins", in.Logins)
 	ch.str("customRoleArn", in.CustomRoleArn, shARN)
 	if err := ch.err(); err != nil {
-		return nil, err
+		return err
 	}
 	if in.CustomRoleArn != nil && !reRoleARN.MatchString(fedid.Clip(*in.CustomRoleArn)) {
-		return nil, fedid.Errorf(fedid.KindInvalidParameter, "'%s' is not an IAM role ARN.", fedid.Clip(*in.CustomRoleArn))
+		return fedid.Errorf(fedid.KindInvalidParameter, "'%s' is not an IAM role ARN.", fedid.Clip(*in.CustomRoleArn))
+	}
+	return nil
+}
+
+// GetCredentialsForIdentity returns temporary credentials for an identity
+// in the role the pool's configuration chooses (spec 4.8).
+func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredentialsForIdentityInput) (*GetCredentialsForIdentityOutput, error) {
+	if err := checkCredentialsInput(in); err != nil {
+		return nil, err
 	}
 	a, err := s.authenticate(ctx, *in.IdentityId, in.Logins, false, false)
 	if err != nil {
@@ -106,15 +115,8 @@ type ExplainError struct {
 // are errors; a role the configuration refuses is an answer with Error.
 // The caller sets Code from Kind (the wire's table).
 func (s *Service) ExplainRole(ctx context.Context, c fedid.Caller, in *GetCredentialsForIdentityInput) (*ExplainRoleOutput, error) {
-	var ch checks
-	ch.reqStr("identityId", in.IdentityId, shIdentityID)
-	checkLogins(&ch, "logins", in.Logins)
-	ch.str("customRoleArn", in.CustomRoleArn, shARN)
-	if err := ch.err(); err != nil {
+	if err := checkCredentialsInput(in); err != nil {
 		return nil, err
-	}
-	if in.CustomRoleArn != nil && !reRoleARN.MatchString(fedid.Clip(*in.CustomRoleArn)) {
-		return nil, fedid.Errorf(fedid.KindInvalidParameter, "'%s' is not an IAM role ARN.", fedid.Clip(*in.CustomRoleArn))
 	}
 	if _, err := callerIdentity(ctx, s.store, c, *in.IdentityId); err != nil {
 		return nil, err
