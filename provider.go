@@ -1,6 +1,8 @@
 package fedid
 
 import (
+	"encoding/json"
+	"errors"
 	"net/url"
 	"regexp"
 	"strings"
@@ -46,4 +48,17 @@ func NewOIDCProvider(account, issuerURL string, clientIDs, thumbprints []string,
 	issuer := strings.TrimSuffix(issuerURL, "/")
 	return OIDCProvider{ARN: OIDCProviderARN(account, issuer), Account: account, URL: issuer,
 		ClientIDs: clientIDs, Thumbprints: thumbprints, CreatedAt: now.UTC()}, nil
+}
+
+// CheckPinnedKeys checks keys pinned for a provider registered from a file
+// or the command line (the providers file, --init, `fedid oidc-providers
+// add --jwks-file`): a JSON Web Key Set with at least one key.
+func CheckPinnedKeys(jwks []byte) error {
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(jwks, &doc); err != nil || len(doc.Keys) == 0 {
+		return errors.New("is not a JSON Web Key Set with keys")
+	}
+	return nil
 }

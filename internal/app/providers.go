@@ -45,11 +45,8 @@ func (s ProviderSpec) Provider(now time.Time) (fedid.OIDCProvider, error) {
 		if err != nil {
 			return fedid.OIDCProvider{}, fmt.Errorf("jwks file: %w", err)
 		}
-		var doc struct {
-			Keys []json.RawMessage `json:"keys"`
-		}
-		if err := json.Unmarshal(b, &doc); err != nil || len(doc.Keys) == 0 {
-			return fedid.OIDCProvider{}, fmt.Errorf("jwks file %s is not a JSON Web Key Set with keys", s.JWKSFile)
+		if err := fedid.CheckPinnedKeys(b); err != nil {
+			return fedid.OIDCProvider{}, fmt.Errorf("jwks file %s %w", s.JWKSFile, err)
 		}
 		p.JWKS = b
 	}

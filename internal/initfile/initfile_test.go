@@ -162,6 +162,8 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 			`:2: IdentityPools[0].IdentityPoolId: InvalidParameterException: IdentityPoolId 'eu-west-1:2f3c6a1e-0000-4000-8000-000000000001' must start with the region us-east-1`},
 		{"developer user conflict", "IdentityPools:\n  - IdentityPoolName: a\n    AllowUnauthenticatedIdentities: true\n    DeveloperProviderName: dev\n    DeveloperIdentities:\n      - {DeveloperUserIdentifier: u1, IdentityId: 'us-east-1:2f3c6a1e-0000-4000-8000-0000000000a1'}\n      - {DeveloperUserIdentifier: u1, IdentityId: 'us-east-1:2f3c6a1e-0000-4000-8000-0000000000a2'}\n",
 			`:7: IdentityPools[0].DeveloperIdentities[1]: DeveloperUserAlreadyRegisteredException`},
+		{"pinned keys", "OpenIdConnectProviders:\n  - Url: https://login.example.com\n    ClientIDList: [a]\n    Jwks: '{\"keys\": []}'\n",
+			`:4: OpenIdConnectProviders[0].Jwks: is not a JSON Web Key Set with keys`},
 		{"YAML syntax", "IdentityPools:\n  - IdentityPoolName: [\n", `init.yaml: `},
 		{"invalid UTF-8", "IdentityPools:\n  - IdentityPoolName: \"a\xffb\"\n    AllowUnauthenticatedIdentities: true\n", `init.yaml`},
 	}

@@ -315,11 +315,8 @@ func (f *File) parseProvider(n *yaml.Node, a at) error {
 		p.JWKS = []byte(inline)
 	}
 	if p.JWKS != nil {
-		var doc struct {
-			Keys []json.RawMessage `json:"keys"`
-		}
-		if err := json.Unmarshal(p.JWKS, &doc); err != nil || len(doc.Keys) == 0 {
-			return a.errorf(firstOf(m, "JwksFile", "Jwks"), "is not a JSON Web Key Set with keys")
+		if err := fedid.CheckPinnedKeys(p.JWKS); err != nil {
+			return a.wrap(firstMember(a, "JwksFile", "Jwks"), err)
 		}
 	}
 	f.Providers = append(f.Providers, p)
@@ -480,15 +477,6 @@ func strings_(n *yaml.Node, a at) ([]string, error) {
 		out = append(out, scalar(it))
 	}
 	return out, nil
-}
-
-func firstOf(m map[string]*yaml.Node, names ...string) string {
-	for _, n := range names {
-		if _, ok := m[n]; ok {
-			return n
-		}
-	}
-	return ""
 }
 
 func deref(n *yaml.Node) *yaml.Node {
