@@ -41,22 +41,12 @@ func (s *Server) describeCredentials(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) describe(r *http.Request) (*describeCredentialsOutput, error) {
-	if r.Method != http.MethodPost {
-		return nil, fedid.Errorf(fedid.KindUnknownOperation, "Use POST.")
-	}
 	if s.cfg.Sessions == nil {
 		return nil, fedid.Errorf(fedid.KindNotImplemented, "Local credentials are not enabled.")
 	}
-	body, err := awsjson.ReadBody(r)
+	c, body, err := s.accountPost(r, "describe credentials")
 	if err != nil {
 		return nil, err
-	}
-	c, err := s.cfg.Verifier.Verify(r.Context(), r, body)
-	if err != nil {
-		return nil, err
-	}
-	if c.Session {
-		return nil, fedid.Errorf(fedid.KindAccessDenied, "User: %s is not authorized to describe credentials", c.ARN)
 	}
 	var in struct {
 		AccessKeyId *string `json:"AccessKeyId"`
@@ -80,4 +70,25 @@ func (s *Server) describe(r *http.Request) (*describeCredentialsOutput, error) {
 	}
 	return &describeCredentialsOutput{AccessKeyId: se.AccessKeyID, IdentityId: se.IdentityID, IdentityPoolId: se.PoolID,
 		RoleArn: se.RoleARN, AssumedRoleArn: fedid.AssumedRoleARN(se.RoleARN), PrincipalTags: se.Tags, Expiration: se.ExpiresAt}, nil
+}
+
+// accountPost reads a POST to one of fedid's own paths (not POST /), signed
+// by an account's access key: temporary credentials may not do what
+// (AccessDenied).
+func (s *Server) accountPost(r *http.Request, what string) (fedid.Caller, []byte, error) {
+	if r.Method != http.MethodPost {
+		return fedid.Caller{}, nil, fedid.Errorf(fedid.KindUnknownOperation, "Use POST.")
+	}
+	body, err := awsjson.ReadBody(r)
+	if err != nil {
+		return fedid.Caller{}, nil, err
+	}
+	c, err := s.cfg.Verifier.Verify(r.Context(), r, body)
+	if err != nil {
+		return fedid.Caller{}, nil, err
+	}
+	if c.Session {
+		return fedid.Caller{}, nil, fedid.Errorf(fedid.KindAccessDenied, "User: %s is not authorized to %s", c.ARN, what)
+	}
+	return c, body, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/awsjson"
 )
 
@@ -30,19 +29,8 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) doReset(r *http.Request) (any, error) {
-	if r.Method != http.MethodPost {
-		return nil, fedid.Errorf(fedid.KindUnknownOperation, "Use POST.")
-	}
-	body, err := awsjson.ReadBody(r)
-	if err != nil {
+	if _, _, err := s.accountPost(r, "reset fedid"); err != nil {
 		return nil, err
-	}
-	c, err := s.cfg.Verifier.Verify(r.Context(), r, body)
-	if err != nil {
-		return nil, err
-	}
-	if c.Session {
-		return nil, fedid.Errorf(fedid.KindAccessDenied, "User: %s is not authorized to reset fedid", c.ARN)
 	}
 	return s.cfg.Reset(context.WithoutCancel(r.Context()))
 }

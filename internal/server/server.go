@@ -228,16 +228,17 @@ func (s *Server) logRequest(r *http.Request, reqID, op, account string, status i
 	if op == "" {
 		op = "unknown"
 	}
+	latencyMs := float64(time.Since(start).Microseconds()) / 1000
 	if s.admin != nil {
 		s.recent.add(RecentRequest{Time: start.UTC(), Operation: op, Account: account, Status: status, ErrorCode: code,
-			LatencyMs: float64(time.Since(start).Microseconds()) / 1000, RequestId: reqID})
+			LatencyMs: latencyMs, RequestId: reqID})
 	}
 	if !s.cfg.Logger.Enabled(r.Context(), slog.LevelInfo) {
 		return
 	}
 	s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("operation", op), slog.Int("status", status), slog.String("error_code", code),
-		slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.Float64("latency_ms", latencyMs),
 		slog.String("account", account), slog.String("request_id", reqID), slog.String("remote", r.RemoteAddr))
 }
 
