@@ -47,30 +47,29 @@ func checkDeclaredID(member, id, region string) error {
 
 // LinkDeveloperUser makes sure the pool's developer provider links user,
 // to identityID when given (created with that ID when it does not exist
-// yet), and returns the identity that holds it. A user already linked to
-// another identity than the one asked for is an error; linking again what
-// is linked changes nothing.
-func (s *Service) LinkDeveloperUser(ctx context.Context, c fedid.Caller, poolID, user, identityID string) (string, error) {
+// yet), and returns the identity that holds it and whether it linked it
+// now. A user already linked to another identity than the one asked for is
+// an error; linking again what is linked changes nothing.
+func (s *Service) LinkDeveloperUser(ctx context.Context, c fedid.Caller, poolID, user, identityID string) (id string, linked bool, err error) {
 	var ch checks
 	ch.reqStr("DeveloperUserIdentifier", &user, shDevUserID)
 	if err := ch.err(); err != nil {
-		return "", err
+		return "", false, err
 	}
 	pool, err := s.readPool(ctx, c, &poolID)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if identityID != "" {
 		if err := checkDeclaredID("IdentityId", identityID, pool.Region); err != nil {
-			return "", err
+			return "", false, err
 		}
 	}
 	dev := pool.DeveloperProviderName
 	if dev == "" {
-		return "", fedid.Errorf(fedid.KindInvalidParameter,
+		return "", false, fedid.Errorf(fedid.KindInvalidParameter,
 			"Developer identities need the pool's DeveloperProviderName.")
 	}
-	var out string
 	err = s.updateRetry(ctx, "link developer user", func(tx fedid.Tx) error {
 		owner, err := findLogin(ctx, tx, pool.ID, dev, user)
 		if err != nil {
@@ -81,23 +80,25 @@ func (s *Service) LinkDeveloperUser(ctx context.Context, c fedid.Caller, poolID,
 			return fedid.Errorf(fedid.KindDeveloperUserAlreadyRegistered,
 				"Developer user identifier '%s' is already registered with identity %s.", fedid.Clip(user), owner)
 		case owner != "":
-			out = owner
+			id, linked = owner, false
 			return nil
 		}
 		now := s.now()
 		login := fedid.Login{Provider: dev, Key: user, Developer: true, LinkedAt: now}
-		x, err := tx.GetIdentity(ctx, identityID)
-		if identityID == "" || errors.Is(err, fedid.ErrNotFound) {
-			id := identityID
+		linked = true
+		var x *fedid.Identity
+		if identityID != "" {
+			if x, err = tx.GetIdentity(ctx, identityID); err != nil && !errors.Is(err, fedid.ErrNotFound) {
+				return fedid.Internal("get identity", err)
+			}
+		}
+		if x == nil {
+			id = identityID
 			if id == "" {
 				id = pool.Region + ":" + uuid.NewString()
 			}
-			out = id
 			return tx.CreateIdentity(ctx, &fedid.Identity{ID: id, PoolID: pool.ID, Authenticated: true,
 				CreatedAt: now, ModifiedAt: now, Logins: []fedid.Login{login}})
-		}
-		if err != nil {
-			return fedid.Internal("get identity", err)
 		}
 		if x.PoolID != pool.ID {
 			return fedid.Errorf(fedid.KindResourceConflict, "Identity %s belongs to another identity pool.", x.ID)
@@ -111,13 +112,13 @@ func (s *Service) LinkDeveloperUser(ctx context.Context, c fedid.Caller, poolID,
 		if err := tx.AddLogin(ctx, pool.ID, x.ID, login); err != nil {
 			return err
 		}
-		x.Authenticated, x.ModifiedAt, out = true, now, x.ID
+		x.Authenticated, x.ModifiedAt, id = true, now, x.ID
 		return tx.UpdateIdentity(ctx, x)
 	})
 	if err != nil {
-		return "", storeErr("link developer user", err)
+		return "", false, storeErr("link developer user", err)
 	}
-	return out, nil
+	return id, linked, nil
 }
 
 // Reset deletes every pool with its identities, every OIDC provider and

@@ -180,18 +180,11 @@ func applyPool(ctx context.Context, svc *identity.Service, d Pool) (created, cha
 		changed = changed || !created
 	}
 	for _, u := range d.DevUsers {
-		before, err := svc.LookupDeveloperIdentity(ctx, c, &identity.LookupDeveloperIdentityInput{
-			IdentityPoolId: &id, DeveloperUserIdentifier: &u.User, MaxResults: ptr(int64(1))})
-		if err != nil && fedid.ErrorKind(err) != fedid.KindResourceNotFound {
-			return false, false, u.wrap("DeveloperUserIdentifier", err)
-		}
-		got, err := svc.LinkDeveloperUser(ctx, c, id, u.User, u.IdentityID)
+		_, linked, err := svc.LinkDeveloperUser(ctx, c, id, u.User, u.IdentityID)
 		if err != nil {
 			return false, false, u.wrap("", err)
 		}
-		if before == nil || before.IdentityId != got {
-			changed = changed || !created
-		}
+		changed = changed || (linked && !created)
 	}
 	return created, changed, nil
 }
@@ -270,8 +263,6 @@ func deref_(s *string) string {
 	}
 	return *s
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // allPools lists every stored pool.
 func allPools(ctx context.Context, st fedid.Reader) ([]*fedid.Pool, error) {
