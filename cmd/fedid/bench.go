@@ -167,7 +167,7 @@ func (s *seedCmd) Run(e *runEnv) error {
 		err := st.Update(ctx, func(tx fedid.Tx) error {
 			for i := start; i < end; i++ {
 				at := now.Add(time.Duration(i))
-				x := &fedid.Identity{ID: p.Region + ":" + uuid.NewString(), PoolID: p.ID, Authenticated: true, CreatedAt: at, ModifiedAt: at,
+				x := &fedid.Identity{ID: fedid.NewIdentityID(p.Region), PoolID: p.ID, Authenticated: true, CreatedAt: at, ModifiedAt: at,
 					Logins: []fedid.Login{{Provider: p.DeveloperProviderName, Key: "user-" + strconv.Itoa(i), Developer: true, LinkedAt: at}}}
 				if err := tx.CreateIdentity(ctx, x); err != nil {
 					return err

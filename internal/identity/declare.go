@@ -95,7 +95,7 @@ func (s *Service) LinkDeveloperUser(ctx context.Context, c fedid.Caller, poolID,
 		if x == nil {
 			id = identityID
 			if id == "" {
-				id = pool.Region + ":" + uuid.NewString()
+				id = fedid.NewIdentityID(pool.Region)
 			}
 			return tx.CreateIdentity(ctx, &fedid.Identity{ID: id, PoolID: pool.ID, Authenticated: true,
 				CreatedAt: now, ModifiedAt: now, Logins: []fedid.Login{login}})

@@ -6,8 +6,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
-
 	"github.com/fedid/fedid"
 )
 
@@ -189,7 +187,7 @@ func (s *Service) resolveDeveloperTx(ctx context.Context, tx fedid.Tx, req *devR
 	}
 	if x == nil {
 		x = &fedid.Identity{
-			ID: pool.Region + ":" + uuid.NewString(), PoolID: pool.ID,
+			ID: fedid.NewIdentityID(pool.Region), PoolID: pool.ID,
 			Authenticated: true, CreatedAt: now, ModifiedAt: now,
 		}
 		if needUser {

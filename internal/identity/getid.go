@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/google/uuid"
-
 	"github.com/fedid/fedid"
 )
 
@@ -42,7 +40,7 @@ func (s *Service) GetId(ctx context.Context, in *GetIdInput) (*IdentityIDOutput,
 		if !pool.AllowUnauthenticated {
 			return nil, errGuestsOff
 		}
-		x := &fedid.Identity{ID: pool.Region + ":" + uuid.NewString(), PoolID: pool.ID, CreatedAt: now, ModifiedAt: now}
+		x := &fedid.Identity{ID: fedid.NewIdentityID(pool.Region), PoolID: pool.ID, CreatedAt: now, ModifiedAt: now}
 		if err := s.store.Update(ctx, func(tx fedid.Tx) error { return tx.CreateIdentity(ctx, x) }); err != nil {
 			return nil, storeErr("create identity", err)
 		}
@@ -82,7 +80,7 @@ func (s *Service) GetId(ctx context.Context, in *GetIdInput) (*IdentityIDOutput,
 			}
 		}
 		if x == nil {
-			x = &fedid.Identity{ID: pool.Region + ":" + uuid.NewString(), PoolID: pool.ID,
+			x = &fedid.Identity{ID: fedid.NewIdentityID(pool.Region), PoolID: pool.ID,
 				Authenticated: true, CreatedAt: now, ModifiedAt: now}
 			for _, l := range verified {
 				if err := canAdd(x, l.Provider, l.Key, 1); err != nil {
