@@ -55,7 +55,12 @@ func dsn(path string, writer bool) string {
 		// can lose the last transactions committed before it (FULL would
 		// close that window at the cost of an fsync per commit).
 		"synchronous(NORMAL)",
-		"mmap_size(2147418112)",
+		// No memory map: every commit makes each other connection drop
+		// its mapping at its next transaction (munmap, then page faults
+		// to map it again), which cost a new developer user about 40 µs
+		// of CPU more than reading pages with pread; a known user's read
+		// costs the same either way (BENCHMARKS.md).
+		"mmap_size(0)",
 		"cache_size(-16000)",
 	} {
 		v.Add("_pragma", p)
