@@ -116,20 +116,27 @@ func TestMetrics(t *testing.T) {
 		if hits+misses != 10 || hits < 1 || misses < 2 {
 			t.Errorf("login cache: %v hits, %v misses for 10 tokens", hits, misses)
 		}
+		writes, commits := metric(m, "fedid_store_writes_total"), metric(m, "fedid_store_commits_total")
+		if writes < 1 || commits < 1 || commits > writes {
+			t.Errorf("store writes %v in %v commits", writes, commits)
+		}
 	}
 }
 
 // loginCacheCounts reads the login cache's counters from /metrics.
 func loginCacheCounts(m string) (hits, misses float64) {
+	return metric(m, "fedid_login_cache_hits_total"), metric(m, "fedid_login_cache_misses_total")
+}
+
+// metric reads an unlabelled sample from /metrics (-1 when absent).
+func metric(m, name string) float64 {
 	for _, l := range strings.Split(m, "\n") {
-		if v, ok := strings.CutPrefix(l, "fedid_login_cache_hits_total "); ok {
-			hits, _ = strconv.ParseFloat(v, 64)
-		}
-		if v, ok := strings.CutPrefix(l, "fedid_login_cache_misses_total "); ok {
-			misses, _ = strconv.ParseFloat(v, 64)
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
 		}
 	}
-	return hits, misses
+	return -1
 }
 
 func grepLines(s, prefix string) string {

@@ -7,7 +7,8 @@ import (
 )
 
 // newRegistry is /metrics' registry: Go and process collectors, and the
-// store's own counters where it has them (SQLite's login cache).
+// store's own counters where it has them (SQLite's login cache and its
+// grouped writes).
 func newRegistry(st fedid.Store) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -33,6 +34,15 @@ func newRegistry(st fedid.Store) *prometheus.Registry {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "fedid_login_cache_bytes", Help: "Estimated memory of the login cache's entries (bounded at 64 MiB; SQLite).",
 		}, func() float64 { _, b := c.LoginCacheSize(); return float64(b) }))
+	}
+	if c, ok := st.(interface{ WriteStats() (uint64, uint64) }); ok {
+		reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "fedid_store_writes_total", Help: "Write transactions asked of the store (SQLite).",
+			}, func() float64 { n, _ := c.WriteStats(); return float64(n) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "fedid_store_commits_total", Help: "Transactions the store ran for them: concurrent writes share one (SQLite).",
+			}, func() float64 { _, n := c.WriteStats(); return float64(n) }))
 	}
 	return reg
 }

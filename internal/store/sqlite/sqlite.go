@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -40,6 +42,12 @@ type Store struct {
 	rq     *txStmts // the reader pool's prepared hot reads
 	logins *loginCache
 	wq     *txStmts
+
+	// The writer's queue (batch.go).
+	wmu                 sync.Mutex
+	writing             bool // a goroutine leads the writes
+	wqueue              []*writeCall
+	writeCalls, commits atomic.Uint64
 }
 
 var _ fedid.Store = (*Store)(nil)
@@ -243,26 +251,6 @@ func (s *Store) Update(ctx context.Context, fn func(tx fedid.Tx) error) error {
 		}
 	}
 	return err
-}
-
-func (s *Store) update(ctx context.Context, fn func(tx fedid.Tx) error) error {
-	var unlinked bool
-	defer func() {
-		if unlinked { // whether or not it commits
-			s.logins.invalidate()
-		}
-	}()
-	sqlTx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return sqlDialect.Wrap("begin", err)
-	}
-	// Also when fn panics: the one writer connection must not stay in an
-	// open transaction (a no-op after Commit).
-	defer sqlTx.Rollback()
-	if err := fn(unlinkWatch{s.Store.Tx(txConn{tx: sqlTx, stmts: s.wq.m}), &unlinked}); err != nil {
-		return err
-	}
-	return sqlDialect.Wrap("commit", sqlTx.Commit())
 }
 
 // unlinkWatch notes whether a transaction unlinks logins (the writes that

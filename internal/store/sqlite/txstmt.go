@@ -85,9 +85,15 @@ func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.
 type txConn struct {
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
+	// detach runs statements without their context's cancellation (a
+	// batch of writes, batch.go).
+	detach bool
 }
 
 func (c txConn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	if c.detach {
+		ctx = context.WithoutCancel(ctx)
+	}
 	if st := c.stmts[query]; st != nil {
 		return affected(c.tx.StmtContext(ctx, st).ExecContext(ctx, args...))
 	}
@@ -95,6 +101,9 @@ func (c txConn) Exec(ctx context.Context, query string, args ...any) (int64, err
 }
 
 func (c txConn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	if c.detach {
+		ctx = context.WithoutCancel(ctx)
+	}
 	if st := c.stmts[query]; st != nil {
 		return rows(c.tx.StmtContext(ctx, st).QueryContext(ctx, args...))
 	}
@@ -102,6 +111,9 @@ func (c txConn) Query(ctx context.Context, query string, args ...any) (sqlstore.
 }
 
 func (c txConn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	if c.detach {
+		ctx = context.WithoutCancel(ctx)
+	}
 	if st := c.stmts[query]; st != nil {
 		return c.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
