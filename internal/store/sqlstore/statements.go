@@ -6,14 +6,14 @@ const (
 	poolCols = `id, account, region, name, created_ns, version, config`
 	// An identity's columns but its ID's key, read with its pool's region
 	// and ID (identityKey).
-	identityCols = `p.region, p.id, i.authenticated, i.disabled, i.created_ns, i.modified_ns`
+	identityCols = `p.region, p.id, i.authenticated, i.disabled, i.created_ns, i.created_ns + i.modified_after_ns`
 	keyCols      = `id, seq, private_key, created_ns, active_ns, retired_ns, expires_ns`
 	providerCols = `arn, account, url, config, created_ns`
 	samlCols     = `arn, account, name, metadata, valid_until_ns, created_ns`
 	sessionCols  = `access_key_id, secret, token_hash, account, role_arn, identity_id, pool_id, tags, created_ns, expires_ns`
 
 	// A listed identity's columns: the list knows its pool.
-	listCols = `i.id, i.authenticated, i.disabled, i.created_ns, i.modified_ns`
+	listCols = `i.id, i.authenticated, i.disabled, i.created_ns, i.created_ns + i.modified_after_ns`
 
 	// listIdentities' filter when disabled identities are hidden: so are
 	// authenticated identities left without a login.
@@ -72,9 +72,9 @@ func newStatements(d *Dialect) Statements {
 		IdentityLogins: t(`SELECT provider, key, developer, linked_ns FROM logins WHERE identity = ?`),
 		// No row when the pool is missing or the ID's region is not the
 		// pool's.
-		InsertIdentity: t(`INSERT INTO identities (id, pool_num, authenticated, disabled, created_ns, modified_ns)
+		InsertIdentity: t(`INSERT INTO identities (id, pool_num, authenticated, disabled, created_ns, modified_after_ns)
 			SELECT ?, num, ?, ?, ?, ? FROM pools WHERE id = ? AND region = ?`),
-		UpdateIdentity: t(`UPDATE identities SET authenticated = ?, disabled = ?, modified_ns = ? WHERE id = ?` +
+		UpdateIdentity: t(`UPDATE identities SET authenticated = ?, disabled = ?, modified_after_ns = ? - created_ns WHERE id = ?` +
 			strings.ReplaceAll(inRegion, "x.", "identities.")),
 		InsertLogin: t(`INSERT INTO logins (pool_num, provider, key, identity, developer, linked_ns)
 			SELECT num, ?, ?, ?, ?, ? FROM pools WHERE id = ?`),

@@ -94,7 +94,7 @@ func (t *Tx) changeOne(ctx context.Context, op, query string, args ...any) error
 func (t *Tx) CreateIdentity(ctx context.Context, x *fedid.Identity) error {
 	region, key := identityKey(x.ID)
 	n, err := t.q.Exec(ctx, t.s.InsertIdentity,
-		key, x.Authenticated, x.Disabled, ns(x.CreatedAt), ns(x.ModifiedAt), x.PoolID, region)
+		key, x.Authenticated, x.Disabled, ns(x.CreatedAt), ns(x.ModifiedAt)-ns(x.CreatedAt), x.PoolID, region)
 	if err != nil {
 		return t.s.Wrap("create identity", err)
 	}
