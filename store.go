@@ -94,6 +94,11 @@ type Store interface {
 	// nil. Transient conflicts of the backend (busy, serialization) are
 	// retried by the store; fn must therefore be safe to run again.
 	Update(ctx context.Context, fn func(tx Tx) error) error
+	// CreateIdentity creates an identity with its logins as Update with
+	// Tx.CreateIdentity would, in as few round trips as the backend
+	// allows: ErrNotFound when its pool is missing, ErrDuplicate when one
+	// of its logins is linked already (nothing is written then).
+	CreateIdentity(ctx context.Context, x *Identity) error
 
 	// PutAccessKey stores or replaces an access key.
 	PutAccessKey(ctx context.Context, k AccessKey) error

@@ -101,7 +101,13 @@ func TestMetrics(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	m := string(b)
-	want := []string{"fedid_sign_duration_seconds_count 10", `fedid_store_query_duration_seconds_count{statement="InsertIdentity"} 1`, "fedid_signing_key_age_seconds ", "fedid_throttled_requests_total 0",
+	// The new user's identity and login: one statement on PostgreSQL,
+	// two in a transaction on SQLite.
+	insert := `fedid_store_query_duration_seconds_count{statement="InsertIdentity"} 1`
+	if strings.HasPrefix(s.DB, "postgres") {
+		insert = `fedid_store_query_duration_seconds_count{statement="InsertIdentityLogin"} 1`
+	}
+	want := []string{"fedid_sign_duration_seconds_count 10", insert, "fedid_signing_key_age_seconds ", "fedid_throttled_requests_total 0",
 		`fedid_requests_total{code="OK",operation="GetOpenIdTokenForDeveloperIdentity"} 10`}
 	for _, w := range want {
 		if !strings.Contains(m, w) {

@@ -77,13 +77,16 @@ func (s *Service) GetOpenIdTokenForDeveloperIdentity(ctx context.Context, c fedi
 	}
 	var x *fedid.Identity
 	if in.IdentityId == nil && len(req.public) == 0 {
-		// Hot path: a known developer user needs one indexed read.
+		// Hot path: a known developer user needs one indexed read, a new
+		// one that read and one write.
 		owner, err := findLogin(ctx, s.store, pool.ID, pool.DeveloperProviderName, req.user)
 		if err != nil {
 			return nil, err
 		}
 		if owner != "" {
 			x = &fedid.Identity{ID: owner, PoolID: pool.ID}
+		} else if x, err = s.newDeveloperUser(ctx, pool, req.user); err != nil {
+			return nil, err
 		}
 	}
 	if x == nil {
@@ -104,6 +107,25 @@ func (s *Service) GetOpenIdTokenForDeveloperIdentity(ctx context.Context, c fedi
 		return nil, err
 	}
 	return &TokenOutput{IdentityId: x.ID, Token: tok}, nil
+}
+
+// newDeveloperUser creates the identity of a developer user that the read
+// before found on no identity: the identity and its login in one write,
+// with no transaction around reads (one statement on PostgreSQL). It
+// returns nil, nil when the general path must decide: a concurrent call
+// linked the user meanwhile (ErrDuplicate), or the pool is gone.
+func (s *Service) newDeveloperUser(ctx context.Context, pool *fedid.Pool, user string) (*fedid.Identity, error) {
+	now := s.now()
+	x := &fedid.Identity{ID: fedid.NewIdentityID(pool.Region), PoolID: pool.ID, Authenticated: true, CreatedAt: now, ModifiedAt: now,
+		Logins: []fedid.Login{{Provider: pool.DeveloperProviderName, Key: user, Developer: true, LinkedAt: now}}}
+	switch err := s.store.CreateIdentity(ctx, x); {
+	case err == nil:
+		return x, nil
+	case errors.Is(err, fedid.ErrDuplicate), errors.Is(err, fedid.ErrNotFound):
+		return nil, nil
+	default:
+		return nil, storeErr("create identity", err)
+	}
 }
 
 // resolveDeveloper runs the write path of GetOpenIdTokenForDeveloperIdentity

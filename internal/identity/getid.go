@@ -41,7 +41,7 @@ func (s *Service) GetId(ctx context.Context, in *GetIdInput) (*IdentityIDOutput,
 			return nil, errGuestsOff
 		}
 		x := &fedid.Identity{ID: fedid.NewIdentityID(pool.Region), PoolID: pool.ID, CreatedAt: now, ModifiedAt: now}
-		if err := s.store.Update(ctx, func(tx fedid.Tx) error { return tx.CreateIdentity(ctx, x) }); err != nil {
+		if err := s.store.CreateIdentity(ctx, x); err != nil {
 			return nil, storeErr("create identity", err)
 		}
 		return &IdentityIDOutput{IdentityId: x.ID}, nil

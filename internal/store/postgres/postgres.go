@@ -29,12 +29,13 @@ import (
 // sqlDialect is PostgreSQL's SQL: numbered placeholders, the schema's
 // types as written (no WITHOUT ROWID).
 var sqlDialect = sqlstore.New(sqlstore.Dialect{
-	Name:      "postgres",
-	Numbered:  true,
-	Words:     map[string]string{"WITHOUT_ROWID": ""},
-	NoRows:    pgx.ErrNoRows,
-	Duplicate: isUniqueViolation,
-	Conflict:  retryable,
+	Name:         "postgres",
+	Numbered:     true,
+	Words:        map[string]string{"WITHOUT_ROWID": ""},
+	NoRows:       pgx.ErrNoRows,
+	Duplicate:    isUniqueViolation,
+	Conflict:     retryable,
+	WritableWith: true,
 })
 
 // migrationLock is the advisory lock key held while migrating.

@@ -42,6 +42,9 @@ type Dialect struct {
 	// run again (SQLite busy, PostgreSQL serialization failure); the
 	// engine's Update decides how often and how long.
 	Conflict func(error) bool
+	// WritableWith: a WITH clause may hold an INSERT (PostgreSQL), so that
+	// an identity and its login are written by one statement.
+	WritableWith bool
 
 	words *regexp.Regexp // matches the keys of Words; nil when none
 }

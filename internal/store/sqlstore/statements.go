@@ -33,6 +33,9 @@ const (
 type Statements struct {
 	AccessKey, Pool, FindLogin, Identity, IdentityLogins string
 	InsertIdentity, UpdateIdentity, InsertLogin          string
+	// InsertIdentityLogin writes an identity and its one login in one
+	// statement; "" where the dialect cannot (Dialect.WritableWith).
+	InsertIdentityLogin string
 
 	listPools, listAllPools, countPools  string
 	poolNum                              string
@@ -59,6 +62,18 @@ type Statements struct {
 }
 
 func newStatements(d *Dialect) Statements {
+	s := statements(d)
+	if d.WritableWith {
+		// InsertIdentity's arguments, then the login's.
+		s.InsertIdentityLogin = d.translate(`WITH i AS (INSERT INTO identities (id, pool_num, authenticated, disabled, created_ns, modified_after_ns)
+			SELECT ?, num, ?, ?, ?, ? FROM pools WHERE id = ? AND region = ? RETURNING id, pool_num)
+		INSERT INTO logins (pool_num, provider, key, identity, developer, linked_ns)
+		SELECT pool_num, ?, ?, id, ?, ? FROM i`)
+	}
+	return s
+}
+
+func statements(d *Dialect) Statements {
 	t := d.translate
 	after := ` AND (created_ns, id) > (?, ?) ORDER BY created_ns, id LIMIT ?`
 	s := Statements{

@@ -52,6 +52,22 @@ func (s *SQL) Store(r, w Querier, up Updater, o Options) *Store {
 // secrets it sealed again.
 func (s *Store) SealAtOpen(ctx context.Context) (int, error) { return s.sealAtOpen(ctx) }
 
+// CreateIdentity implements fedid.Store. Where the dialect can
+// (PostgreSQL), an identity with at most one login is written by one
+// statement committed on its own: one round trip where a transaction takes
+// four. Elsewhere it is a transaction of the engine's.
+func (s *Store) CreateIdentity(ctx context.Context, x *fedid.Identity) error {
+	if s.s.InsertIdentityLogin == "" || len(x.Logins) > 1 {
+		return s.up.Update(ctx, func(tx fedid.Tx) error { return tx.CreateIdentity(ctx, x) })
+	}
+	args, q := identityArgs(x), s.s.InsertIdentity
+	if len(x.Logins) == 1 {
+		l := x.Logins[0]
+		args, q = append(args, l.Provider, l.Key, l.Developer, ns(l.LinkedAt)), s.s.InsertIdentityLogin
+	}
+	return insertIdentity(ctx, s.s, s.w, q, args)
+}
+
 // PutAccessKey stores or replaces an access key.
 func (s *Store) PutAccessKey(ctx context.Context, k fedid.AccessKey) error {
 	secret := s.key.SealString(k.Secret, rowID("access_keys", k.ID))

@@ -92,20 +92,34 @@ func (t *Tx) changeOne(ctx context.Context, op, query string, args ...any) error
 
 // CreateIdentity implements fedid.Tx.
 func (t *Tx) CreateIdentity(ctx context.Context, x *fedid.Identity) error {
-	region, key := identityKey(x.ID)
-	n, err := t.q.Exec(ctx, t.s.InsertIdentity,
-		key, x.Authenticated, x.Disabled, ns(x.CreatedAt), ns(x.ModifiedAt)-ns(x.CreatedAt), x.PoolID, region)
-	if err != nil {
-		return t.s.Wrap("create identity", err)
-	}
-	if n == 0 {
-		// The store keeps an ID without its region, which is its pool's.
-		return t.s.errorf("create identity %s: no pool %s of region %q: %w", x.ID, x.PoolID, region, fedid.ErrNotFound)
+	if err := insertIdentity(ctx, t.s, t.q, t.s.InsertIdentity, identityArgs(x)); err != nil {
+		return err
 	}
 	for _, l := range x.Logins {
 		if err := t.AddLogin(ctx, x.PoolID, x.ID, l); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// identityArgs are InsertIdentity's arguments for x.
+func identityArgs(x *fedid.Identity) []any {
+	region, key := identityKey(x.ID)
+	return []any{key, x.Authenticated, x.Disabled, ns(x.CreatedAt), ns(x.ModifiedAt) - ns(x.CreatedAt), x.PoolID, region}
+}
+
+// insertIdentity runs InsertIdentity, or InsertIdentityLogin, with args;
+// ErrNotFound when no row was written: the pool is missing, or its region
+// is not the ID's (the store keeps an ID without its region, which is its
+// pool's).
+func insertIdentity(ctx context.Context, s *SQL, q Querier, query string, args []any) error {
+	n, err := q.Exec(ctx, query, args...)
+	if err != nil {
+		return s.Wrap("create identity", err)
+	}
+	if n == 0 {
+		return s.errorf("create identity: no pool %s of region %q: %w", args[5], args[6], fedid.ErrNotFound)
 	}
 	return nil
 }

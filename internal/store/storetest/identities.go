@@ -56,6 +56,54 @@ func testIdentities(t *testing.T, s fedid.Store) {
 	}
 }
 
+// Store.CreateIdentity writes an identity and its logins on their own,
+// all or nothing.
+func testCreateIdentityAlone(t *testing.T, s fedid.Store) {
+	mkPool(t, s, "us-east-1:p", "111111111111", "us-east-1", base)
+	for i, logins := range [][]fedid.Login{nil, {dev("u1", base)}, {dev("u2", base), pub("accounts.google.com", "g", base)}} {
+		x := &fedid.Identity{ID: fmt.Sprint("us-east-1:a", i), PoolID: "us-east-1:p", Authenticated: len(logins) > 0,
+			CreatedAt: base, ModifiedAt: base.Add(time.Duration(i)), Logins: logins}
+		if err := s.CreateIdentity(ctx, x); err != nil {
+			t.Fatalf("%d logins: %v", len(logins), err)
+		}
+		got, err := s.GetIdentity(ctx, x.ID)
+		if err != nil || got.Authenticated != x.Authenticated || !got.ModifiedAt.Equal(x.ModifiedAt) || len(got.Logins) != len(logins) {
+			t.Fatalf("%d logins: got %+v %v", len(logins), got, err)
+		}
+		for _, l := range logins {
+			if id, err := s.FindLogin(ctx, x.PoolID, l.Provider, l.Key); err != nil || id != x.ID {
+				t.Fatalf("login %s: %q %v", l.Key, id, err)
+			}
+		}
+	}
+	// A login linked already: ErrDuplicate, and no identity written.
+	for _, logins := range [][]fedid.Login{{dev("u1", base)}, {dev("new", base), dev("u1", base)}} {
+		x := &fedid.Identity{ID: "us-east-1:dup", PoolID: "us-east-1:p", Authenticated: true, CreatedAt: base, ModifiedAt: base, Logins: logins}
+		if err := s.CreateIdentity(ctx, x); !errors.Is(err, fedid.ErrDuplicate) {
+			t.Fatalf("a linked login again: %v", err)
+		}
+		if _, err := s.GetIdentity(ctx, x.ID); !errors.Is(err, fedid.ErrNotFound) {
+			t.Fatalf("the refused identity was written: %v", err)
+		}
+		if _, err := s.FindLogin(ctx, "us-east-1:p", "login.example", "new"); !errors.Is(err, fedid.ErrNotFound) {
+			t.Fatalf("the refused identity's other login was written: %v", err)
+		}
+	}
+	// No such pool, or not of the ID's region: ErrNotFound.
+	for _, x := range []*fedid.Identity{
+		{ID: "us-east-1:np", PoolID: "us-east-1:none", CreatedAt: base, ModifiedAt: base, Logins: []fedid.Login{dev("np", base)}},
+		{ID: "eu-west-1:np", PoolID: "us-east-1:p", CreatedAt: base, ModifiedAt: base, Logins: []fedid.Login{dev("np", base)}},
+		{ID: "eu-west-1:np", PoolID: "us-east-1:p", CreatedAt: base, ModifiedAt: base},
+	} {
+		if err := s.CreateIdentity(ctx, x); !errors.Is(err, fedid.ErrNotFound) {
+			t.Fatalf("%s in %s: %v", x.ID, x.PoolID, err)
+		}
+	}
+	if _, err := s.FindLogin(ctx, "us-east-1:p", "login.example", "np"); !errors.Is(err, fedid.ErrNotFound) {
+		t.Fatalf("a login of an identity refused was written: %v", err)
+	}
+}
+
 func testLoginUniqueness(t *testing.T, s fedid.Store) {
 	mkPool(t, s, "us-east-1:p", "111111111111", "us-east-1", base)
 	mkPool(t, s, "us-east-1:q", "111111111111", "us-east-1", base)

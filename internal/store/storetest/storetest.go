@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) fedid.Store) {
 		{"DeletePoolCascades", testDeletePoolCascades},
 		{"Reset", testReset},
 		{"Identities", testIdentities},
+		{"CreateIdentityAlone", testCreateIdentityAlone},
 		{"LoginUniqueness", testLoginUniqueness},
 		{"RemoveAndMoveLogins", testRemoveAndMoveLogins},
 		{"ListIdentities", testListIdentities},
