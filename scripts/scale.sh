@@ -48,6 +48,7 @@ echo "== bare RS512 signatures (fedid's signer, every core)"
 
 printf '\n%-10s %10s %9s %9s %8s %8s %12s %12s %12s %10s\n' identities seed/s seed_s store_MB B/ident tokens/s p50_ms p99_ms cpu_us/known cpu_us/new | tee "$OUT/table.txt"
 last=""
+: > "$OUT/sizes.txt"
 for n in $SIZES; do
   rm -f "$OUT"/size.db*
   start=$(date +%s.%N)
@@ -66,6 +67,7 @@ for n in $SIZES; do
   bench "new-$n" --pool "$POOL" --dev-provider bench.login --skip-setup --mix new=100 --raw 0 --verify-every 0
   stop
   size=$(du -cb "$OUT"/size.db* | tail -1 | cut -f1)
+  echo "$n $secs $size" >> "$OUT/sizes.txt"
   printf '%-10s %10s %9s %9.0f %8.0f %8.0f %12.2f %12.2f %12.0f %10.0f\n' "$n" \
     "$(python3 -c "print(round($n / max($secs, 0.001)))")" "$secs" "$(python3 -c "print($size / 1e6)")" \
     "$(python3 -c "print($size / $n)")" \
@@ -78,7 +80,7 @@ done
 
 if [ "$PG" = 1 ]; then
   PGURL="postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=fedid_scale"
-  psql -h 127.0.0.1 -U postgres -d test -qc "DROP SCHEMA IF EXISTS fedid_scale CASCADE; CREATE SCHEMA fedid_scale" >/dev/null
+  PGOPTIONS='-c client_min_messages=warning' psql -h 127.0.0.1 -U postgres -d test -qc "DROP SCHEMA IF EXISTS fedid_scale CASCADE; CREATE SCHEMA fedid_scale" >/dev/null
   serve "$PGURL"
   bench pg-known --mix known=100 --raw 0
   bench pg-new --mix new=100 --raw 0 --verify-every 0
@@ -89,6 +91,31 @@ if [ "$PG" = 1 ]; then
       "$(field "$OUT/pg-$k.json" server_cpu_us_per_request)" | tee -a "$OUT/table.txt"
   done
 fi
+# The targets of issue 18, as ratios of this run's own figures.
+echo; echo "== against the targets (ratios of this run)"
+python3 - "$OUT" "$PG" <<'PY' | tee -a "$OUT/table.txt"
+import json, re, sys
+out, pg = sys.argv[1], sys.argv[2] == "1"
+j = lambda name: json.load(open(f"{out}/{name}.json"))
+bare = float(re.search(r"([0-9.]+) µs CPU per signature", open(f"{out}/raw.txt").read()).group(1))
+sizes = [line.split() for line in open(f"{out}/sizes.txt")]
+first = sizes[0][0]
+k0 = j(f"known-{first}")
+print(f"bare RS512 signature: {bare:.0f} µs of CPU")
+for n, secs, size in sizes:
+    k, new = j(f"known-{n}"), j(f"new-{n}")
+    line = f"{int(n):>10,} identities:"
+    if n != first:
+        line += (f" CPU/known token {k['server_cpu_us_per_request'] / k0['server_cpu_us_per_request']:.2f}x the {int(first):,}'s,"
+                 f" tokens/s {k['requests_per_second'] / k0['requests_per_second']:.2f}x,")
+    line += f" new user {new['server_cpu_us_per_request'] / k['server_cpu_us_per_request']:.2f}x a known one,"
+    line += f" {int(size) / int(n):.0f} bytes/identity, seeded in {float(secs):.0f} s"
+    print(line)
+if pg:
+    k, new = j("pg-known"), j("pg-new")
+    print(f"PostgreSQL: known user {k['server_cpu_us_per_request'] / bare:.2f}x the bare signature,"
+          f" new user {new['server_cpu_us_per_request'] / k['server_cpu_us_per_request']:.2f}x a known one")
+PY
 if [ -f "$OUT/profile-$last.txt" ]; then
   echo; echo "== CPU profile, known users at $last identities (top 25)"; cat "$OUT/profile-$last.txt"
 fi

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/fedid/fedid"
+	"github.com/fedid/fedid/internal/store/sqlstore"
 )
 
 // Write transactions are committed in groups. SQLite has one writer, so
@@ -113,7 +114,7 @@ func (s *Store) runWrites(calls []*writeCall) {
 	unlinked := false
 	defer func() {
 		if unlinked { // whether or not it commits
-			s.logins.invalidate()
+			s.logins.Invalidate()
 		}
 	}()
 	if len(calls) == 1 {
@@ -148,7 +149,7 @@ func (s *Store) runWrites(calls []*writeCall) {
 			c.err = broken
 			continue
 		}
-		c.err, c.panicked = guard(c.fn, unlinkWatch{s.Store.Tx(tc), &c.unlinked})
+		c.err, c.panicked = guard(c.fn, sqlstore.WatchUnlinks(s.Store.Tx(tc), &c.unlinked))
 		unlinked = unlinked || c.unlinked
 		if c.err != nil || c.panicked != nil {
 			if _, err := sqlTx.ExecContext(ctx, `ROLLBACK TO call`); err != nil {
@@ -183,7 +184,7 @@ func (s *Store) runAlone(c *writeCall) error {
 	// Also when fn panics: the one writer connection must not stay in an
 	// open transaction (a no-op after Commit).
 	defer sqlTx.Rollback()
-	err, c.panicked = guard(c.fn, unlinkWatch{s.Store.Tx(txConn{tx: sqlTx, stmts: s.wq.m}), &c.unlinked})
+	err, c.panicked = guard(c.fn, sqlstore.WatchUnlinks(s.Store.Tx(txConn{tx: sqlTx, stmts: s.wq.m}), &c.unlinked))
 	if err != nil || c.panicked != nil {
 		return err
 	}

@@ -40,8 +40,12 @@ type Store struct {
 	*sqlstore.Store
 	w, r   *sql.DB
 	rq     *txStmts // the reader pool's prepared hot reads
-	logins *loginCache
-	wq     *txStmts
+	logins *sqlstore.LoginCache
+	// watch is one connection, never used to write, that reads
+	// dataVersion for the login cache.
+	watch       *sql.DB
+	dataVersion *sql.Stmt
+	wq          *txStmts
 
 	// The writer's queue (batch.go).
 	wmu                 sync.Mutex
@@ -133,11 +137,17 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (_ *Store, 
 	if err != nil {
 		return nil, err
 	}
-	logins, err := newLoginCache(ctx, watch)
+	// PRAGMA data_version changes whenever another connection commits,
+	// this process's others included.
+	dataVersion, err := watch.PrepareContext(ctx, `PRAGMA data_version`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
-	s := &Store{w: w, r: r, logins: logins}
+	s := &Store{w: w, r: r, watch: watch, dataVersion: dataVersion}
+	s.logins = sqlstore.NewLoginCache(func(ctx context.Context) (v int64, err error) {
+		err = dataVersion.QueryRowContext(ctx).Scan(&v)
+		return v, err
+	})
 	if s.wq, err = prepare(ctx, w, writePath); err != nil {
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
 	}
@@ -193,8 +203,9 @@ func (s *Store) Close() error {
 		s.rq.close()
 	}
 	var errs []error
-	if s.logins != nil {
-		errs = append(errs, s.logins.close())
+	if s.watch != nil {
+		s.dataVersion.Close()
+		errs = append(errs, s.watch.Close())
 	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
@@ -253,57 +264,20 @@ func (s *Store) Update(ctx context.Context, fn func(tx fedid.Tx) error) error {
 	return err
 }
 
-// unlinkWatch notes whether a transaction unlinks logins (the writes that
-// can make the login cache wrong); the other writes pass through.
-type unlinkWatch struct {
-	fedid.Tx
-	unlinked *bool
-}
-
-// SQLTx lets the shared layer reach the transaction it wraps.
-func (u unlinkWatch) SQLTx() *sqlstore.Tx { return sqlstore.AsTx(u.Tx) }
-
-func (u unlinkWatch) DeletePool(ctx context.Context, id string) error {
-	*u.unlinked = true
-	return u.Tx.DeletePool(ctx, id)
-}
-
-func (u unlinkWatch) DeleteIdentity(ctx context.Context, id string) error {
-	*u.unlinked = true
-	return u.Tx.DeleteIdentity(ctx, id)
-}
-
-func (u unlinkWatch) RemoveLogin(ctx context.Context, identityID, provider, key string) error {
-	*u.unlinked = true
-	return u.Tx.RemoveLogin(ctx, identityID, provider, key)
-}
-
-func (u unlinkWatch) MoveLogins(ctx context.Context, from, to string) error {
-	*u.unlinked = true
-	return u.Tx.MoveLogins(ctx, from, to)
-}
-
-func (u unlinkWatch) Reset(ctx context.Context) error {
-	*u.unlinked = true
-	return u.Tx.Reset(ctx)
-}
-
 // rd reads on the reader pool without the login cache (benchmarks compare
 // the two).
 func (s *Store) rd() sqlstore.Reader { return s.Reader }
 
 // FindLogin implements fedid.Reader through the login cache.
 func (s *Store) FindLogin(ctx context.Context, poolID, provider, key string) (string, error) {
-	return s.logins.find(ctx, loginKey{poolID, provider, key}, func() (string, error) {
+	return s.logins.Find(ctx, poolID, provider, key, func() (string, error) {
 		return s.Reader.FindLogin(ctx, poolID, provider, key)
 	})
 }
 
 // LoginCacheStats reports how many login finds the in-memory cache
 // answered and how many read the database, since Open.
-func (s *Store) LoginCacheStats() (hits, misses uint64) {
-	return s.logins.hits.Load(), s.logins.misses.Load()
-}
+func (s *Store) LoginCacheStats() (hits, misses uint64) { return s.logins.Stats() }
 
 // LoginCacheSize reports the login cache's entries and estimated bytes.
-func (s *Store) LoginCacheSize() (entries, bytes int) { return s.logins.size() }
+func (s *Store) LoginCacheSize() (entries, bytes int) { return s.logins.Size() }

@@ -184,14 +184,14 @@ func TestLoginCacheSeesEveryWriter(t *testing.T) {
 	if err := b.Update(ctx, func(tx fedid.Tx) error { return tx.MoveLogins(ctx, "us-east-1:y", "us-east-1:x") }); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * watchEvery)
+	time.Sleep(2 * sqlstore.LoginCacheWatch)
 	if got := find(a, "u2"); got != "us-east-1:x" {
 		t.Fatalf("u2 on a after b moved it: %q", got)
 	}
 	if err := b.Update(ctx, func(tx fedid.Tx) error { return tx.DeleteIdentity(ctx, "us-east-1:x") }); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * watchEvery)
+	time.Sleep(2 * sqlstore.LoginCacheWatch)
 	if got := find(a, "u2"); got != "" {
 		t.Fatalf("u2 on a after b deleted its identity: %q", got)
 	}
@@ -249,7 +249,7 @@ func TestLoginCacheStaysWarm(t *testing.T) {
 	if _, misses := s.LoginCacheStats(); misses != misses0+1 {
 		t.Fatalf("a find after an unlinking write came from memory (misses %d -> %d)", misses0, misses)
 	}
-	// Bounded in bytes: many distinct finds never take it past maxBytes.
+	// Bounded in bytes: many distinct finds never take it past sqlstore.LoginCacheBytes.
 	long := strings.Repeat("k", 4000)
 	var ids []*fedid.Identity
 	for i := range 20000 {
@@ -267,8 +267,8 @@ func TestLoginCacheStaysWarm(t *testing.T) {
 		if _, err := s.FindLogin(ctx, p.ID, "login.example", x.Logins[0].Key); err != nil {
 			t.Fatal(err)
 		}
-		if _, b := s.LoginCacheSize(); b > maxBytes {
-			t.Fatalf("login cache at %d bytes, over %d", b, maxBytes)
+		if _, b := s.LoginCacheSize(); b > sqlstore.LoginCacheBytes {
+			t.Fatalf("login cache at %d bytes, over %d", b, sqlstore.LoginCacheBytes)
 		}
 	}
 	if n, b := s.LoginCacheSize(); n == 0 || b == 0 {
