@@ -7,7 +7,7 @@ import (
 )
 
 // newRegistry is /metrics' registry: Go and process collectors, and the
-// store's own counters where it has them (SQLite's login cache and its
+// store's own counters where it has them (the login cache; SQLite's
 // grouped writes).
 func newRegistry(st fedid.Store) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
@@ -15,13 +15,13 @@ func newRegistry(st fedid.Store) *prometheus.Registry {
 	if c, ok := st.(interface{ LoginCacheStats() (uint64, uint64) }); ok {
 		reg.MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "fedid_login_cache_hits_total", Help: "Login lookups answered from memory (SQLite).",
+				Name: "fedid_login_cache_hits_total", Help: "Login lookups answered from memory.",
 			}, func() float64 { h, _ := c.LoginCacheStats(); return float64(h) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "fedid_login_cache_misses_total", Help: "Login lookups that read the database (SQLite).",
+				Name: "fedid_login_cache_misses_total", Help: "Login lookups that read the database.",
 			}, func() float64 { _, m := c.LoginCacheStats(); return float64(m) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-				Name: "fedid_login_cache_hit_ratio", Help: "Share of login lookups answered from memory since start (SQLite).",
+				Name: "fedid_login_cache_hit_ratio", Help: "Share of login lookups answered from memory since start.",
 			}, func() float64 {
 				h, m := c.LoginCacheStats()
 				if h+m == 0 {
@@ -32,7 +32,7 @@ func newRegistry(st fedid.Store) *prometheus.Registry {
 	}
 	if c, ok := st.(interface{ LoginCacheSize() (int, int) }); ok {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "fedid_login_cache_bytes", Help: "Estimated memory of the login cache's entries (bounded at 64 MiB; SQLite).",
+			Name: "fedid_login_cache_bytes", Help: "Estimated memory of the login cache's entries (bounded at 64 MiB).",
 		}, func() float64 { _, b := c.LoginCacheSize(); return float64(b) }))
 	}
 	if c, ok := st.(interface{ WriteStats() (uint64, uint64) }); ok {

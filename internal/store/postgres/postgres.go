@@ -36,6 +36,22 @@ var sqlDialect = sqlstore.New(sqlstore.Dialect{
 	Duplicate:    isUniqueViolation,
 	Conflict:     retryable,
 	WritableWith: true,
+	Extra: map[int]string{
+		// Every statement that deletes or moves logins (cascades and
+		// TRUNCATE included, whatever runs it) counts in login_epoch, in
+		// its own transaction: the login caches of every instance see it
+		// within sqlstore.LoginCacheWatch of its commit. The search path
+		// is the one of the migration, so that the count is the one of
+		// this schema.
+		8: `CREATE FUNCTION fedid_count_unlinks() RETURNS trigger LANGUAGE plpgsql
+			SET search_path FROM CURRENT AS $$
+			BEGIN
+				UPDATE login_epoch SET n = n + 1;
+				RETURN NULL;
+			END $$;
+			CREATE TRIGGER logins_unlinked AFTER DELETE OR UPDATE OR TRUNCATE ON logins
+				FOR EACH STATEMENT EXECUTE FUNCTION fedid_count_unlinks();`,
+	},
 })
 
 // migrationLock is the advisory lock key held while migrating.
@@ -58,6 +74,9 @@ const (
 type Store struct {
 	*sqlstore.Store
 	pool *pgxpool.Pool
+	// logins remembers found logins (sqlstore.LoginCache); it reads
+	// login_epoch to see other instances' unlinks.
+	logins *sqlstore.LoginCache
 	// retryFor is how long Update retries a conflicting transaction
 	// (retryBudget; tests shorten it).
 	retryFor time.Duration
@@ -81,6 +100,10 @@ func Open(ctx context.Context, url string, opts ...sqlstore.Option) (*Store, err
 		return nil, fmt.Errorf("postgres: connect: %w", redact(err))
 	}
 	s := &Store{pool: pool, retryFor: retryBudget}
+	s.logins = sqlstore.NewLoginCache(func(ctx context.Context) (n int64, err error) {
+		err = pool.QueryRow(ctx, `SELECT n FROM login_epoch`).Scan(&n)
+		return n, err
+	})
 	s.Store = sqlDialect.Store(pgConn{pool}, pgConn{pool}, s, sqlstore.Collect(opts))
 	if err := migrate(ctx, pool, 0); err != nil {
 		pool.Close()
@@ -188,12 +211,35 @@ func (s *Store) update(ctx context.Context, fn func(tx fedid.Tx) error) error {
 	if err != nil {
 		return sqlDialect.Wrap("begin", err)
 	}
-	if err := fn(s.Store.Tx(pgConn{pgTx})); err != nil {
+	// This instance's cache forgets at once what a transaction that
+	// unlinked may have made wrong, whether or not it commits; the other
+	// instances see login_epoch change.
+	var unlinked bool
+	defer func() {
+		if unlinked {
+			s.logins.Invalidate()
+		}
+	}()
+	if err := fn(sqlstore.WatchUnlinks(s.Store.Tx(pgConn{pgTx}), &unlinked)); err != nil {
 		pgTx.Rollback(context.WithoutCancel(ctx))
 		return err
 	}
 	return sqlDialect.Wrap("commit", pgTx.Commit(ctx))
 }
+
+// FindLogin implements fedid.Reader through the login cache.
+func (s *Store) FindLogin(ctx context.Context, poolID, provider, key string) (string, error) {
+	return s.logins.Find(ctx, poolID, provider, key, func() (string, error) {
+		return s.Reader.FindLogin(ctx, poolID, provider, key)
+	})
+}
+
+// LoginCacheStats reports how many login finds the in-memory cache
+// answered and how many read the database, since Open.
+func (s *Store) LoginCacheStats() (hits, misses uint64) { return s.logins.Stats() }
+
+// LoginCacheSize reports the login cache's entries and estimated bytes.
+func (s *Store) LoginCacheSize() (entries, bytes int) { return s.logins.Size() }
 
 // pgQuerier is what the pool, a connection and a transaction offer.
 type pgQuerier interface {

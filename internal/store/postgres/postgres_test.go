@@ -21,6 +21,22 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) fedid.Store { return storetest.Open(t, Open, pgtest.Schema(t)) })
 }
 
+// TestLoginCacheSeesEveryWriter: an instance's login cache sees another
+// instance's unlinks, and a DELETE run by hand, through login_epoch.
+func TestLoginCacheSeesEveryWriter(t *testing.T) {
+	url := pgtest.Schema(t)
+	a, b := storetest.Open(t, Open, url), storetest.Open(t, Open, url)
+	t.Cleanup(func() { a.Close(); b.Close() })
+	storetest.LoginCacheSeesEveryWriter(t, a, b, func(q string) {
+		if _, err := b.pool.Exec(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if h, _ := a.LoginCacheStats(); h == 0 {
+		t.Fatal("a's login cache answered nothing")
+	}
+}
+
 // TestConcurrentMigrations: instances starting together on an empty
 // schema migrate it once.
 func TestConcurrentMigrations(t *testing.T) {

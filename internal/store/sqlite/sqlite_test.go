@@ -130,71 +130,14 @@ func BenchmarkGetIdentity(b *testing.B) {
 // says: after a write of this store, and within the watch interval after a
 // write of another store on the same file (another process, to SQLite).
 func TestLoginCacheSeesEveryWriter(t *testing.T) {
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "fedid.db")
 	a, b := storetest.Open(t, Open, path), storetest.Open(t, Open, path)
 	t.Cleanup(func() { a.Close(); b.Close() })
-	now := time.Now()
-	p := &fedid.Pool{ID: "us-east-1:p", Account: "000000000000", Region: "us-east-1", Name: "c", CreatedAt: now}
-	mk := func(id, user string) *fedid.Identity {
-		return &fedid.Identity{ID: id, PoolID: p.ID, Authenticated: true, CreatedAt: now, ModifiedAt: now,
-			Logins: []fedid.Login{{Provider: "login.example", Key: user, Developer: true, LinkedAt: now}}}
-	}
-	if err := a.Update(ctx, func(tx fedid.Tx) error {
-		if err := tx.CreatePool(ctx, p); err != nil {
-			return err
-		}
-		if err := tx.CreateIdentity(ctx, mk("us-east-1:x", "u1")); err != nil {
-			return err
-		}
-		return tx.CreateIdentity(ctx, mk("us-east-1:y", "u2"))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	find := func(s *Store, user string) string {
-		t.Helper()
-		id, err := s.FindLogin(ctx, p.ID, "login.example", user)
-		if errors.Is(err, fedid.ErrNotFound) {
-			return ""
-		}
-		if err != nil {
+	storetest.LoginCacheSeesEveryWriter(t, a, b, func(q string) {
+		if _, err := b.w.Exec(q); err != nil {
 			t.Fatal(err)
 		}
-		return id
-	}
-	for range 3 { // cached after the first
-		if got := find(a, "u1"); got != "us-east-1:x" {
-			t.Fatalf("u1 on a: %q", got)
-		}
-		if got := find(b, "u2"); got != "us-east-1:y" {
-			t.Fatalf("u2 on b: %q", got)
-		}
-	}
-	// A write of a's own: at once.
-	if err := a.Update(ctx, func(tx fedid.Tx) error { return tx.RemoveLogin(ctx, "us-east-1:x", "login.example", "u1") }); err != nil {
-		t.Fatal(err)
-	}
-	if got := find(a, "u1"); got != "" {
-		t.Fatalf("u1 on a after a's unlink: %q", got)
-	}
-	// b's writes, seen by a within the watch interval.
-	if find(a, "u2") != "us-east-1:y" {
-		t.Fatal("u2 on a")
-	}
-	if err := b.Update(ctx, func(tx fedid.Tx) error { return tx.MoveLogins(ctx, "us-east-1:y", "us-east-1:x") }); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(2 * sqlstore.LoginCacheWatch)
-	if got := find(a, "u2"); got != "us-east-1:x" {
-		t.Fatalf("u2 on a after b moved it: %q", got)
-	}
-	if err := b.Update(ctx, func(tx fedid.Tx) error { return tx.DeleteIdentity(ctx, "us-east-1:x") }); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(2 * sqlstore.LoginCacheWatch)
-	if got := find(a, "u2"); got != "" {
-		t.Fatalf("u2 on a after b deleted its identity: %q", got)
-	}
+	})
 }
 
 // TestLoginCacheStaysWarm: creating identities and linking new logins
