@@ -3,18 +3,23 @@
 # raw RS512 signing; known developer users on SQLite with the code before
 # "trust the wire" (6b0a109: its own HTTP lane and direct libcrypto calls),
 # that code as net/http + plain cgo calls, and the current code; new users
-# and a mixed load; PostgreSQL; latency at growing pool sizes; and moto's
-# server with the same tool.
+# and a mixed load; PostgreSQL; moto's server with the same tool; and last,
+# speed at scale (scripts/scale.sh): 1 k, 100 k, 1 M and 10 M identities
+# seeded with `fedid seed`, known and new users at each size, PostgreSQL,
+# the ratios of issue 18's targets and a CPU profile at the largest size.
 # Needs: go, git (the history, for the "before" build), PostgreSQL on
 # 127.0.0.1:5432 (database test), python3 with moto.
-# DUR (10s), C (16), SIZES ("1000 100000 1000000"), BEFORE (6b0a109),
-# ROUNDS (2: the three SQLite servers are measured in turn, ROUNDS times).
+# DUR (10s), C (16), BEFORE (6b0a109), ROUNDS (2: the three SQLite servers
+# are measured in turn, ROUNDS times); SIZES ("1000 100000 1000000
+# 10000000") and SCALE_DUR (8s) go to scale.sh, SCALE=0 skips it.
+# Time: about 25 minutes, 10 of them seeding and loading 10 M identities;
+# disk: about 2 GB at 10 M, deleted after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/fedid-bench}
 DUR=${DUR:-10s}
 C=${C:-16}
-SIZES=${SIZES:-1000 100000 1000000}
+SIZES=${SIZES:-1000 100000 1000000 10000000}
 BEFORE=${BEFORE:-6b0a109}
 ROUNDS=${ROUNDS:-2}
 mkdir -p "$OUT"
@@ -63,17 +68,6 @@ psql -h 127.0.0.1 -U postgres -d test -qc "DROP SCHEMA IF EXISTS fedid_bench CAS
 echo "== final, PostgreSQL: known developer users"; serve "$B" "$PG"; bench --mix known=100
 echo "== final, PostgreSQL: a new developer user every request"; bench --mix new=100 --raw 0; stop
 
-for n in $SIZES; do
-  rm -f "$OUT"/size.db*
-  echo "== size $n: seeding"
-  "$B" seed --db "$OUT/size.db" --identities "$n" 2>/dev/null | tee "$OUT/seed.txt"
-  POOL=$(sed -E 's/^pool ([^:]+:[^:]+):.*/\1/' "$OUT/seed.txt")
-  serve "$B" "$OUT/size.db"
-  echo "== size $n: known users"; bench --pool "$POOL" --dev-provider bench.login --users "$n" --skip-setup --mix known=100 --raw 0
-  echo "== size $n: lookups"; bench --pool "$POOL" --dev-provider bench.login --users "$n" --skip-setup --mix lookup=100 --raw 0 --verify-every 0
-  stop
-done
-
 echo "== moto's server, same tool, same load"
 busy 5066
 python3 -m moto.server -p 5066 > "$OUT/moto.log" 2>&1 &
@@ -81,3 +75,9 @@ MOTO=$!
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:5066/moto-api/ >/dev/null && break; sleep 0.2; done
 "$B" bench --endpoint http://127.0.0.1:5066 -c "$C" --duration "$DUR" --mix known=100 --verify-every 0 --raw 0 --server-pid $MOTO 2>/dev/null
 kill $MOTO; wait $MOTO 2>/dev/null || true
+
+if [ "${SCALE:-1}" = 1 ]; then
+  echo
+  echo "== speed at scale (scripts/scale.sh)"
+  OUT="$OUT/scale" DUR="${SCALE_DUR:-8s}" C="$C" SIZES="$SIZES" bash scripts/scale.sh
+fi

@@ -9,9 +9,9 @@
 # profile of the known-user load at the largest size.
 #
 # Needs: go, python3, PostgreSQL on 127.0.0.1:5432 (database test) unless
-# PG=0. Disk: about 2.5 GB at 10 M identities (the store is deleted after
-# each size unless KEEP=1). Time: about 3 minutes plus the seeding (10 M:
-# see the seeding rate this prints) with the defaults.
+# PG=0. Disk: about 2 GB at 10 M identities (the store is deleted after
+# each size unless KEEP=1). Time: about 10 minutes with the defaults on 2
+# cores, 4 of them seeding 10 M identities.
 # DUR (8s), C (16), SIZES ("1000 100000 1000000 10000000"), OUT
 # (/tmp/fedid-scale), PG (1), PROFILE (1).
 set -euo pipefail
@@ -55,6 +55,8 @@ for n in $SIZES; do
   "$B" seed --db "$OUT/size.db" --identities "$n" > "$OUT/seed.txt" 2>&1
   secs=$(python3 -c "import time; print(round(time.time() - $start, 1))")
   POOL=$(sed -nE 's/^pool ([^:]+:[^:]+):.*/\1/p' "$OUT/seed.txt")
+  # The store as seeded (the loads below add identities to it).
+  size=$(du -cb "$OUT"/size.db* | tail -1 | cut -f1)
   serve "$OUT/size.db"
   bench "known-$n" --pool "$POOL" --dev-provider bench.login --users "$n" --skip-setup --mix known=100 --raw 0
   if [ "$PROFILE" = 1 ] && [ "$n" = "${SIZES##* }" ]; then
@@ -66,7 +68,6 @@ for n in $SIZES; do
   fi
   bench "new-$n" --pool "$POOL" --dev-provider bench.login --skip-setup --mix new=100 --raw 0 --verify-every 0
   stop
-  size=$(du -cb "$OUT"/size.db* | tail -1 | cut -f1)
   echo "$n $secs $size" >> "$OUT/sizes.txt"
   printf '%-10s %10s %9s %9.0f %8.0f %8.0f %12.2f %12.2f %12.0f %10.0f\n' "$n" \
     "$(python3 -c "print(round($n / max($secs, 0.001)))")" "$secs" "$(python3 -c "print($size / 1e6)")" \
