@@ -36,22 +36,6 @@ var sqlDialect = sqlstore.New(sqlstore.Dialect{
 	Duplicate:    isUniqueViolation,
 	Conflict:     retryable,
 	WritableWith: true,
-	Extra: map[int]string{
-		// Every statement that deletes or moves logins (cascades and
-		// TRUNCATE included, whatever runs it) counts in login_epoch, in
-		// its own transaction: the login caches of every instance see it
-		// within sqlstore.LoginCacheWatch of its commit. The search path
-		// is the one of the migration, so that the count is the one of
-		// this schema.
-		8: `CREATE FUNCTION fedid_count_unlinks() RETURNS trigger LANGUAGE plpgsql
-			SET search_path FROM CURRENT AS $$
-			BEGIN
-				UPDATE login_epoch SET n = n + 1;
-				RETURN NULL;
-			END $$;
-			CREATE TRIGGER logins_unlinked AFTER DELETE OR UPDATE OR TRUNCATE ON logins
-				FOR EACH STATEMENT EXECUTE FUNCTION fedid_count_unlinks();`,
-	},
 })
 
 // migrationLock is the advisory lock key held while migrating.
@@ -213,19 +197,31 @@ func (s *Store) update(ctx context.Context, fn func(tx fedid.Tx) error) error {
 	}
 	// This instance's cache forgets at once what a transaction that
 	// unlinked may have made wrong, whether or not it commits; the other
-	// instances see login_epoch change.
+	// instances see login_epoch change with its commit.
 	var unlinked bool
 	defer func() {
 		if unlinked {
 			s.logins.Invalidate()
 		}
 	}()
-	if err := fn(sqlstore.WatchUnlinks(s.Store.Tx(pgConn{pgTx}), &unlinked)); err != nil {
+	err = fn(sqlstore.WatchUnlinks(s.Store.Tx(pgConn{pgTx}), &unlinked))
+	if err == nil && unlinked {
+		_, err = pgTx.Exec(ctx, countUnlinks)
+		err = sqlDialect.Wrap("count unlinks", err)
+	}
+	if err != nil {
 		pgTx.Rollback(context.WithoutCancel(ctx))
 		return err
 	}
 	return sqlDialect.Wrap("commit", pgTx.Commit(ctx))
 }
+
+// countUnlinks is run by every transaction that deleted or moved logins:
+// the login caches of the other instances read login_epoch every few
+// milliseconds and forget what they hold when it changed. A statement run
+// by hand that deletes or moves logins must be followed by it too (or the
+// instances restarted), for the same reason.
+const countUnlinks = `UPDATE login_epoch SET n = n + 1`
 
 // FindLogin implements fedid.Reader through the login cache.
 func (s *Store) FindLogin(ctx context.Context, poolID, provider, key string) (string, error) {

@@ -22,13 +22,17 @@ func TestConformance(t *testing.T) {
 }
 
 // TestLoginCacheSeesEveryWriter: an instance's login cache sees another
-// instance's unlinks, and a DELETE run by hand, through login_epoch.
+// instance's unlinks through login_epoch, and a DELETE run by hand
+// followed by the count that the README asks for.
 func TestLoginCacheSeesEveryWriter(t *testing.T) {
 	url := pgtest.Schema(t)
 	a, b := storetest.Open(t, Open, url), storetest.Open(t, Open, url)
 	t.Cleanup(func() { a.Close(); b.Close() })
 	storetest.LoginCacheSeesEveryWriter(t, a, b, func(q string) {
 		if _, err := b.pool.Exec(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.pool.Exec(context.Background(), countUnlinks); err != nil {
 			t.Fatal(err)
 		}
 	})

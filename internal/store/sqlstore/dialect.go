@@ -45,10 +45,6 @@ type Dialect struct {
 	// WritableWith: a WITH clause may hold an INSERT (PostgreSQL), so that
 	// an identity and its login are written by one statement.
 	WritableWith bool
-	// Extra is SQL of the engine's own that runs after a migration's
-	// file, in the same transaction, by version (PostgreSQL's trigger
-	// that counts unlinking statements in login_epoch).
-	Extra map[int]string
 
 	words *regexp.Regexp // matches the keys of Words; nil when none
 }

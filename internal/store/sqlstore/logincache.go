@@ -21,8 +21,8 @@ import (
 //   - a change made by another process or instance is seen through the
 //     engine's version of the logins (SQLite: PRAGMA data_version, which
 //     changes whenever another connection commits; PostgreSQL: a counter
-//     that a trigger bumps with every statement that deletes or moves
-//     logins), read at most every LoginCacheWatch, and before the first
+//     that every transaction deleting or moving logins adds one to), read
+//     at most every LoginCacheWatch, and before the first
 //     lookup after a quieter spell, so such a change is seen within
 //     LoginCacheWatch.
 //

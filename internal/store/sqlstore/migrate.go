@@ -80,11 +80,6 @@ func (s *SQL) MigrateTo(ctx context.Context, q Querier, inTx func(ctx context.Co
 					return err
 				}
 			}
-			if extra := s.Extra[v]; extra != "" {
-				if _, err := tx.Exec(ctx, extra); err != nil {
-					return err
-				}
-			}
 			_, err := tx.Exec(ctx, s.recordMigration, v, time.Now().UnixNano())
 			return err
 		})

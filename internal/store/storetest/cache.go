@@ -12,7 +12,8 @@ import (
 // LoginCacheSeesEveryWriter: two stores a and b on one database (two
 // processes, two instances), each with its login cache. a's own unlinks
 // are seen by a at once; b's, and a statement run on the database by hand
-// (exec, on b's connections), within sqlstore.LoginCacheWatch.
+// (exec, on b's connections, with what the engine asks to follow such a
+// statement), within sqlstore.LoginCacheWatch.
 func LoginCacheSeesEveryWriter(t *testing.T, a, b fedid.Store, exec func(query string)) {
 	now := time.Now()
 	p := &fedid.Pool{ID: "us-east-1:p", Account: "000000000000", Region: "us-east-1", Name: "c", CreatedAt: now}
