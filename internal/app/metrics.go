@@ -13,13 +13,10 @@ func newRegistry(st fedid.Store) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if c, ok := st.(interface{ LoginCacheStats() (uint64, uint64) }); ok {
+		reg.MustRegister(counterPair(c.LoginCacheStats,
+			"fedid_login_cache_hits_total", "Login lookups answered from memory.",
+			"fedid_login_cache_misses_total", "Login lookups that read the database."))
 		reg.MustRegister(
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "fedid_login_cache_hits_total", Help: "Login lookups answered from memory.",
-			}, func() float64 { h, _ := c.LoginCacheStats(); return float64(h) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "fedid_login_cache_misses_total", Help: "Login lookups that read the database.",
-			}, func() float64 { _, m := c.LoginCacheStats(); return float64(m) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "fedid_login_cache_hit_ratio", Help: "Share of login lookups answered from memory since start.",
 			}, func() float64 {
@@ -36,13 +33,15 @@ func newRegistry(st fedid.Store) *prometheus.Registry {
 		}, func() float64 { _, b := c.LoginCacheSize(); return float64(b) }))
 	}
 	if c, ok := st.(interface{ WriteStats() (uint64, uint64) }); ok {
-		reg.MustRegister(
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "fedid_store_writes_total", Help: "Write transactions asked of the store (SQLite).",
-			}, func() float64 { n, _ := c.WriteStats(); return float64(n) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "fedid_store_commits_total", Help: "Transactions the store ran for them: concurrent writes share one (SQLite).",
-			}, func() float64 { _, n := c.WriteStats(); return float64(n) }))
+		reg.MustRegister(counterPair(c.WriteStats,
+			"fedid_store_writes_total", "Write transactions asked of the store (SQLite).",
+			"fedid_store_commits_total", "Transactions the store ran for them: concurrent writes share one (SQLite)."))
 	}
 	return reg
+}
+
+// counterPair is two counters that one call reports together.
+func counterPair(f func() (uint64, uint64), a, aHelp, b, bHelp string) (prometheus.Collector, prometheus.Collector) {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: a, Help: aHelp}, func() float64 { x, _ := f(); return float64(x) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: b, Help: bHelp}, func() float64 { _, y := f(); return float64(y) })
 }
