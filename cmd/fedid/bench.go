@@ -162,12 +162,14 @@ func (s *seedCmd) Run(e *runEnv) error {
 		return fmt.Errorf("seed: pool %s: %w", s.Pool, err)
 	}
 	t0 := time.Now()
+	batches := (s.Identities + s.Batch - 1) / s.Batch
 	for start := 0; start < s.Identities; start += s.Batch {
 		end := min(start+s.Batch, s.Identities)
+		ids := seedIDs(p.Region, start/s.Batch, batches, end-start)
 		err := st.Update(ctx, func(tx fedid.Tx) error {
 			for i := start; i < end; i++ {
 				at := now.Add(time.Duration(i))
-				x := &fedid.Identity{ID: fedid.NewIdentityID(p.Region), PoolID: p.ID, Authenticated: true, CreatedAt: at, ModifiedAt: at,
+				x := &fedid.Identity{ID: ids[i-start], PoolID: p.ID, Authenticated: true, CreatedAt: at, ModifiedAt: at,
 					Logins: []fedid.Login{{Provider: p.DeveloperProviderName, Key: "user-" + strconv.Itoa(i), Developer: true, LinkedAt: at}}}
 				if err := tx.CreateIdentity(ctx, x); err != nil {
 					return err
