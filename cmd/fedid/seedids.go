@@ -24,7 +24,7 @@ func seedIDs(region string, b, batches, n int) []string {
 	ids := make([]string, n)
 	for i := range ids {
 		u := uuid.New()
-		first := lo + binary.BigEndian.Uint64(append(make([]byte, 4), u[:4]...))%width
+		first := lo + uint64(binary.BigEndian.Uint32(u[:4]))%width
 		binary.BigEndian.PutUint32(u[:4], uint32(first))
 		ids[i] = u.String()
 	}
