@@ -10,8 +10,8 @@
 #
 # Needs: go, python3, PostgreSQL on 127.0.0.1:5432 (database test) unless
 # PG=0. Disk: about 2 GB at 10 M identities (the store is deleted after
-# each size unless KEEP=1). Time: about 10 minutes with the defaults on 2
-# cores, 4 of them seeding 10 M identities.
+# each size unless KEEP=1). Time: about 5 minutes with the defaults on 2
+# cores, 3 of them seeding 10 M identities.
 # DUR (8s), C (16), SIZES ("1000 100000 1000000 10000000"), OUT
 # (/tmp/fedid-scale), PG (1), PROFILE (1).
 set -euo pipefail

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/fedid/fedid"
 	"github.com/fedid/fedid/internal/store/sqlstore"
@@ -47,7 +46,6 @@ type writeCall struct {
 	fn       func(fedid.Tx) error
 	err      error
 	panicked any
-	unlinked bool
 	wake     chan bool
 }
 
@@ -118,9 +116,7 @@ func (s *Store) runWrites(calls []*writeCall) {
 		}
 	}()
 	if len(calls) == 1 {
-		c := calls[0]
-		c.err = s.runAlone(c)
-		unlinked = c.unlinked
+		calls[0].err = s.runAlone(calls[0], &unlinked)
 		return
 	}
 	ctx := context.Background()
@@ -149,8 +145,7 @@ func (s *Store) runWrites(calls []*writeCall) {
 			c.err = broken
 			continue
 		}
-		c.err, c.panicked = guard(c.fn, sqlstore.WatchUnlinks(s.Store.Tx(tc), &c.unlinked))
-		unlinked = unlinked || c.unlinked
+		c.err, c.panicked = guard(c.fn, sqlstore.WatchUnlinks(s.Store.Tx(tc), &unlinked))
 		if c.err != nil || c.panicked != nil {
 			if _, err := sqlTx.ExecContext(ctx, `ROLLBACK TO call`); err != nil {
 				broken = sqlDialect.Wrap("rollback to savepoint", err)
@@ -175,8 +170,9 @@ func (s *Store) runWrites(calls []*writeCall) {
 	}
 }
 
-// runAlone runs one call in a transaction of its own.
-func (s *Store) runAlone(c *writeCall) error {
+// runAlone runs one call in a transaction of its own; *unlinked is set
+// when it unlinked logins.
+func (s *Store) runAlone(c *writeCall, unlinked *bool) error {
 	sqlTx, err := s.w.BeginTx(c.ctx, nil)
 	if err != nil {
 		return sqlDialect.Wrap("begin", err)
@@ -184,7 +180,7 @@ func (s *Store) runAlone(c *writeCall) error {
 	// Also when fn panics: the one writer connection must not stay in an
 	// open transaction (a no-op after Commit).
 	defer sqlTx.Rollback()
-	err, c.panicked = guard(c.fn, sqlstore.WatchUnlinks(s.Store.Tx(txConn{tx: sqlTx, stmts: s.wq.m}), &c.unlinked))
+	err, c.panicked = guard(c.fn, sqlstore.WatchUnlinks(s.Store.Tx(txConn{tx: sqlTx, stmts: s.wq.m}), unlinked))
 	if err != nil || c.panicked != nil {
 		return err
 	}
@@ -194,14 +190,7 @@ func (s *Store) runAlone(c *writeCall) error {
 // guard runs fn, returning what it panicked with instead of panicking: the
 // batch's other calls and the writer must go on.
 func guard(fn func(fedid.Tx) error, tx fedid.Tx) (err error, panicked any) {
-	defer func() {
-		if p := recover(); p != nil {
-			panicked = p
-			if err == nil {
-				err = fmt.Errorf("sqlite: write panicked: %v", p)
-			}
-		}
-	}()
+	defer func() { panicked = recover() }()
 	return fn(tx), nil
 }
 
